@@ -1,0 +1,1 @@
+"""payable: bookings, payment requests, verified payments and refunds behind one GraphQL API."""

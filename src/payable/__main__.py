@@ -1,0 +1,3 @@
+from payable.cli import app
+
+app()

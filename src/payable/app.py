@@ -1,0 +1,89 @@
+"""The ASGI application: GraphQL (with GraphiQL) at /graphql, health probes, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+
+from payable.core.principal import Principal
+from payable.core.tokens import InvalidToken, verify
+from payable.db.engine import Database
+from payable.graphql.context import Context
+from payable.graphql.schema import schema
+from payable.tenants import service as tenants
+
+log = structlog.get_logger("payable.app")
+
+
+class PayableGraphQL(GraphQL):
+    def __init__(self, db: Database, secret: str) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.db = db
+        self.secret = secret
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal, error = await self.authenticate(request.headers.get("authorization"))
+        return Context(
+            db=self.db, principal=principal, auth_error=error, request=request, response=response
+        )
+
+    async def authenticate(self, header: str | None) -> tuple[Principal | None, str | None]:
+        """The caller behind an ``Authorization: Bearer`` header; provisions new tenants."""
+        if not header:
+            return None, None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None, "the Authorization header must be 'Bearer <token>'"
+        try:
+            sub, tenant, role = verify(token.strip(), secret=self.secret)
+        except InvalidToken as error:
+            return None, f"invalid token: {error}"
+        async with self.db.session() as session:
+            tenant_id = await tenants.ensure(session=session, slug=tenant)
+        return Principal(sub=sub, tenant_slug=tenant, role=role, tenant_id=tenant_id), None
+
+
+def create_app(*, database_url: str, jwt_secret: str, pool_size: int = 10) -> Starlette:
+    db = Database(database_url, pool_size=pool_size)
+    graphql = PayableGraphQL(db, jwt_secret)
+
+    async def healthz(_: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            async with db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure means "not ready"; say which kind, not the URL
+            return JSONResponse(
+                {"status": "unavailable", "error": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ready"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        log.info("started")
+        yield
+        await db.dispose()
+        log.info("stopped")
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    return app

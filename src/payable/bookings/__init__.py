@@ -1,0 +1,1 @@
+"""Bookings: the common core every vertical shares (money, schedule, status)."""

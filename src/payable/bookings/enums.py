@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import enum
+
+
+class BookingKind(enum.StrEnum):
+    CLINIC_APPOINTMENT = "CLINIC_APPOINTMENT"
+    COURSE_ENROLLMENT = "COURSE_ENROLLMENT"
+    TOUR_BOOKING = "TOUR_BOOKING"
+
+
+class BookingStatus(enum.StrEnum):
+    """Lifecycle of the service itself; a refund never changes it."""
+
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    NO_SHOW = "NO_SHOW"
+    COMPLETED = "COMPLETED"
+
+
+class PaymentStatus(enum.StrEnum):
+    """Derived from verified money only."""
+
+    UNPAID = "UNPAID"
+    PENDING = "PENDING"
+    DEPOSIT_PAID = "DEPOSIT_PAID"
+    PAID = "PAID"
+    MANUAL_REVIEW = "MANUAL_REVIEW"
+
+
+class InstallmentStatus(enum.StrEnum):
+    UPCOMING = "UPCOMING"
+    DUE = "DUE"
+    PAID = "PAID"
+    OVERDUE = "OVERDUE"

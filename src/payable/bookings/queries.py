@@ -1,0 +1,122 @@
+"""Reading bookings: pages with filters, lookups by id, schedules. Always tenant-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from payable.bookings.models import Booking, Installment
+from payable.verticals import VERTICALS
+
+
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    booking: Booking
+    detail: SQLModel  # the vertical's row
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    kind: str | None = None
+    status: str | None = None
+    payment_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page starts: bookings are listed newest first."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+
+_DETAILS = [v.detail_model for v in VERTICALS.values()]
+
+
+def _with_details():
+    """One statement for bookings and whichever vertical row each has."""
+    query = select(Booking, *_DETAILS)
+    for model in _DETAILS:
+        query = query.outerjoin(model, model.booking_id == Booking.id)
+    return query
+
+
+def _views(rows: Iterable) -> list[BookingView]:
+    return [BookingView(row[0], next(d for d in row[1:] if d is not None)) for row in rows]
+
+
+def _filtered(query, tenant_id: uuid.UUID, where: BookingFilter):
+    query = query.where(Booking.tenant_id == tenant_id)
+    if where.kind:
+        query = query.where(Booking.kind == where.kind)
+    if where.status:
+        query = query.where(Booking.status == where.status)
+    if where.payment_status:
+        query = query.where(Booking.payment_status == where.payment_status)
+    return query
+
+
+async def page(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    where: BookingFilter,
+    first: int,
+    after: Position | None,
+) -> tuple[list[BookingView], bool]:
+    """Up to ``first`` bookings after ``after``, newest first, and whether more follow."""
+    query = _filtered(_with_details(), tenant_id, where)
+    if after is not None:
+        query = query.where(
+            or_(
+                Booking.created_at < after.created_at,
+                and_(Booking.created_at == after.created_at, Booking.id < after.id),
+            )
+        )
+    query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
+    views = _views((await session.execute(query)).all())
+    return views[:first], len(views) > first
+
+
+async def count(*, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter) -> int:
+    query = _filtered(select(func.count()).select_from(Booking), tenant_id, where)
+    return (await session.execute(query)).scalar_one()
+
+
+async def by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, BookingView]:
+    query = _with_details().where(Booking.tenant_id == tenant_id, Booking.id.in_(list(ids)))
+    return {view.booking.id: view for view in _views((await session.execute(query)).all())}
+
+
+async def installments_by_booking(
+    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Installment]]:
+    query = (
+        select(Installment)
+        .where(Installment.booking_id.in_(list(booking_ids)))
+        .order_by(Installment.booking_id, Installment.sequence)
+    )
+    grouped: dict[uuid.UUID, list[Installment]] = defaultdict(list)
+    for row in (await session.execute(query)).scalars():
+        grouped[row.booking_id].append(row)
+    return grouped
+
+
+async def installments_by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Installment]:
+    query = (
+        select(Installment)
+        .join(Booking, Booking.id == Installment.booking_id)
+        .where(Booking.tenant_id == tenant_id, Installment.id.in_(list(ids)))
+    )
+    return {row.id: row for row in (await session.execute(query)).scalars()}

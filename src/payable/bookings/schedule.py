@@ -1,0 +1,105 @@
+"""Payment schedules: installments that add up to the price, and their status on a given day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from payable.bookings.enums import InstallmentStatus
+from payable.core.errors import DomainError
+from payable.core.money import Currency, Money, parse_amount
+
+MAX_INSTALLMENTS = 36
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentSpec:
+    """An installment as the client asked for it (amount still unparsed)."""
+
+    amount: object
+    due_date: date
+    grace_days: int = 0
+    label: str | None = None
+    currency: Currency | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedInstallment:
+    amount: Decimal
+    due_date: date
+    grace_days: int
+    label: str
+
+
+def single(price: Money, due: date) -> list[PlannedInstallment]:
+    """The whole price as one installment due at once."""
+    return [PlannedInstallment(price.amount, due, 0, "full payment")]
+
+
+def deposit_and_balance(
+    price: Money, deposit: object, balance_due: date, today: date
+) -> list[PlannedInstallment]:
+    amount = parse_amount(deposit, field="depositAmount")
+    if amount >= price.amount:
+        raise DomainError(
+            "INVALID_DEPOSIT", "depositAmount must be less than the price", "depositAmount"
+        )
+    if balance_due < today:
+        raise DomainError("INVALID_DUE_DATE", "balanceDueDate is in the past", "balanceDueDate")
+    return [
+        PlannedInstallment(amount, today, 0, "deposit"),
+        PlannedInstallment(price.amount - amount, balance_due, 0, "balance"),
+    ]
+
+
+def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstallment]:
+    """Validate client installments: positive, same currency, at most 36, summing to the price."""
+    if not specs:
+        raise DomainError("EMPTY_SCHEDULE", "installments must not be empty", "installments")
+    if len(specs) > MAX_INSTALLMENTS:
+        raise DomainError(
+            "TOO_MANY_INSTALLMENTS", f"at most {MAX_INSTALLMENTS} installments", "installments"
+        )
+    planned = []
+    for n, spec in enumerate(specs):
+        field = f"installments.{n}"
+        if spec.currency is not None and spec.currency != price.currency:
+            raise DomainError(
+                "CURRENCY_MISMATCH",
+                f"installment is in {spec.currency}, the price in {price.currency}",
+                f"{field}.currency",
+            )
+        if not 0 <= spec.grace_days <= 365:
+            raise DomainError(
+                "INVALID_GRACE_DAYS", "graceDays must be 0 to 365", f"{field}.graceDays"
+            )
+        label = (spec.label or f"installment {n + 1}").strip()[:64] or f"installment {n + 1}"
+        planned.append(
+            PlannedInstallment(
+                parse_amount(spec.amount, field=f"{field}.amount"),
+                spec.due_date,
+                spec.grace_days,
+                label,
+            )
+        )
+    total = sum((p.amount for p in planned), Decimal("0.00"))
+    if total != price.amount:
+        raise DomainError(
+            "SCHEDULE_MISMATCH",
+            f"installments add up to {total}, the price is {price.amount}",
+            "installments",
+        )
+    return sorted(planned, key=lambda p: p.due_date)
+
+
+def installment_status(
+    *, amount_due: Decimal, amount_paid: Decimal, due_date: date, grace_days: int, today: date
+) -> InstallmentStatus:
+    if amount_paid >= amount_due:
+        return InstallmentStatus.PAID
+    if today < due_date:
+        return InstallmentStatus.UPCOMING
+    if today <= due_date + timedelta(days=grace_days):
+        return InstallmentStatus.DUE
+    return InstallmentStatus.OVERDUE

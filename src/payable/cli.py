@@ -1,0 +1,119 @@
+"""The `payable` command: serve, migrate, token, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+from payable.core.principal import Role
+from payable.settings import get_settings
+
+app = typer.Typer(
+    help="payable: bookings, payment requests, verified payments and refunds over GraphQL."
+)
+
+
+@contextlib.contextmanager
+def database_url() -> Iterator[str]:
+    """DATABASE_URL when set; else an embedded PostgreSQL in PAYABLE_DATA_DIR, stopped on exit."""
+    settings = get_settings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from payable.db.embedded import EmbeddedUnavailable, start_embedded
+
+    try:
+        server = start_embedded(Path(settings.data_dir).resolve())
+    except EmbeddedUnavailable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    demo: bool = typer.Option(False, help="Seed a demo tenant and print a token for GraphiQL."),
+) -> None:
+    """Run the GraphQL server (migrating the database first)."""
+    import uvicorn
+
+    from payable.app import create_app
+    from payable.db.migrate import upgrade
+    from payable.logging import configure
+    from payable.secrets_store import jwt_secret
+
+    settings = get_settings()
+    configure(settings.log_level)
+    secret = jwt_secret(settings)
+    with database_url() as url:
+        upgrade(url)
+        if demo:
+            from payable.demo import seed
+
+            header = asyncio.run(seed(url, secret))
+            typer.echo(
+                f"\nGraphiQL: http://{host}:{port}/graphql\n"
+                f"Paste this into its Headers tab:\n{header}\n"
+            )
+        application = create_app(
+            database_url=url, jwt_secret=secret, pool_size=settings.db_pool_size
+        )
+        uvicorn.run(application, host=host, port=port, log_config=None)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema."""
+    from payable.db.migrate import upgrade
+
+    with database_url() as url:
+        upgrade(url)
+    typer.echo("database is at the newest schema")
+
+
+@app.command()
+def token(
+    tenant: str = typer.Option(..., help="Tenant slug; provisioned on first use."),
+    role: Role = typer.Option(..., help="admin, operator, support, accountant or integrator."),
+    sub: str = typer.Option("cli", help="Who acts: recorded on every event."),
+    hours: int = typer.Option(12, help="Validity in hours."),
+) -> None:
+    """Print a bearer token (the last word of the output)."""
+    from payable.core.tokens import issue
+    from payable.secrets_store import jwt_secret
+
+    try:
+        value = issue(
+            secret=jwt_secret(get_settings()),
+            tenant=tenant,
+            role=role,
+            sub=sub,
+            ttl=timedelta(hours=hours),
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(f"Authorization: Bearer {value}")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Path | None = typer.Option(None, help="File to write; stdout when absent."),
+) -> None:
+    """Print the GraphQL schema (SDL) exported from code."""
+    from payable.graphql.schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if output is None:
+        typer.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl)

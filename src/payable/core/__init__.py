@@ -1,0 +1,1 @@
+"""Cross-domain building blocks: money, errors, global ids, principals and permissions."""

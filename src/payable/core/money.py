@@ -1,0 +1,79 @@
+"""Money: Decimal amounts with an ISO currency; never floats, never mixed currencies."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from payable.core.errors import DomainError
+
+# All supported currencies have two minor digits (ISO 4217); amounts are stored as numeric(14, 2).
+MINOR_DIGITS = 2
+_QUANTUM = Decimal(1).scaleb(-MINOR_DIGITS)
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class Currency(enum.StrEnum):
+    AMD = "AMD"
+    USD = "USD"
+    EUR = "EUR"
+    RUB = "RUB"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: Currency
+
+    def __add__(self, other: Money) -> Money:
+        _same_currency(self, other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        _same_currency(self, other)
+        return Money(self.amount - other.amount, self.currency)
+
+    @classmethod
+    def zero(cls, currency: Currency) -> Money:
+        return cls(Decimal("0.00"), currency)
+
+
+def _same_currency(a: Money, b: Money) -> None:
+    if a.currency != b.currency:
+        raise DomainError("CURRENCY_MISMATCH", f"cannot combine {a.currency} with {b.currency}")
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedAmount:
+    """What the API received where an amount belongs but could not read (or a float)."""
+
+    raw: object
+
+    def __str__(self) -> str:
+        return repr(self.raw)
+
+
+def parse_amount(value: object, *, field: str, allow_zero: bool = False) -> Decimal:
+    """A positive amount with at most two decimals, or a DomainError naming ``field``."""
+    if isinstance(value, MalformedAmount | float):
+        raise DomainError(
+            "INVALID_AMOUNT",
+            f'{value} is not a decimal amount; send a string such as "15000.00"',
+            field,
+        )
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise DomainError("INVALID_AMOUNT", f"{value!r} is not a decimal amount", field) from None
+    if not amount.is_finite():
+        raise DomainError("INVALID_AMOUNT", "amount must be a finite number", field)
+    if amount != amount.quantize(_QUANTUM):
+        raise DomainError(
+            "INVALID_AMOUNT", f"amount has more than {MINOR_DIGITS} decimal places", field
+        )
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise DomainError("INVALID_AMOUNT", "amount must be greater than zero", field)
+    if amount > MAX_AMOUNT:
+        raise DomainError("INVALID_AMOUNT", "amount is too large", field)
+    return amount.quantize(_QUANTUM)

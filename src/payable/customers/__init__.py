@@ -1,0 +1,1 @@
+"""Customers: only the CRM's reference, never names, contacts or medical details."""

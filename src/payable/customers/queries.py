@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.customers.models import Customer
+
+
+async def by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Customer]:
+    query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.id.in_(list(ids)))
+    return {row.id: row for row in (await session.execute(query)).scalars()}

@@ -1,0 +1,33 @@
+"""Find-or-create customers by the CRM's reference."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.core.errors import DomainError
+from payable.customers.models import Customer
+
+
+async def find_or_create(
+    *, session: AsyncSession, tenant_id: uuid.UUID, external_ref: str
+) -> uuid.UUID:
+    """The id of the tenant's customer with ``external_ref``, created on first sight."""
+    ref = external_ref.strip()
+    if not ref or len(ref) > 128:
+        raise DomainError(
+            "INVALID_CUSTOMER_REF", "customerRef must be 1 to 128 characters", "customerRef"
+        )
+    table = Customer.__table__
+    await session.execute(
+        insert(table)
+        .values(id=uuid.uuid4(), tenant_id=tenant_id, external_ref=ref)
+        .on_conflict_do_nothing()
+    )
+    found = await session.execute(
+        select(table.c.id).where(table.c.tenant_id == tenant_id, table.c.external_ref == ref)
+    )
+    return found.scalar_one()

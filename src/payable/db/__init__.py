@@ -1,0 +1,1 @@
+"""Storage plumbing: metadata, engine and sessions, embedded server, migrations."""

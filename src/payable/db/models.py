@@ -1,0 +1,31 @@
+"""Every table, imported once so ``SQLModel.metadata`` is complete (for Alembic and tests)."""
+
+from sqlmodel import SQLModel
+
+from payable.bookings.models import Booking, Installment
+from payable.customers.models import Customer
+from payable.idempotency.models import IdempotencyKey
+from payable.payments.models import Payment, PaymentRequest
+from payable.policies.models import CancellationPolicy, PolicyVersion
+from payable.refunds.models import Refund
+from payable.tenants.models import Tenant
+from payable.timeline.models import BookingEvent
+from payable.verticals import VERTICALS
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "VERTICALS",
+    "Booking",
+    "BookingEvent",
+    "CancellationPolicy",
+    "Customer",
+    "IdempotencyKey",
+    "Installment",
+    "Payment",
+    "PaymentRequest",
+    "PolicyVersion",
+    "Refund",
+    "Tenant",
+    "metadata",
+]

@@ -1,0 +1,57 @@
+"""What every resolver can reach: the caller, the database and the request's dataloaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.core.principal import Principal
+from payable.db.engine import Database
+from payable.graphql.loaders import Loaders
+
+
+@dataclass
+class Context:
+    db: Database
+    principal: Principal | None
+    auth_error: str | None = None
+    request: Any = None
+    response: Any = None
+    _session: AsyncSession | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def read_session(self) -> AsyncSession:
+        """One session for the request's reads, closed when the operation ends."""
+        if self._session is None:
+            self._session = self.db.session()
+        return self._session
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.read_session, self.caller.tenant_id)
+        return self._loaders
+
+    @property
+    def caller(self) -> Principal:
+        """The authenticated caller; anonymous calls get an UNAUTHENTICATED error."""
+        if self.principal is None:
+            raise GraphQLError(
+                self.auth_error or "authentication required: send 'Authorization: Bearer <token>'",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        return self.principal
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def ctx(info: strawberry.Info) -> Context:
+    return info.context

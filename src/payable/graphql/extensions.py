@@ -1,0 +1,34 @@
+"""Schema extensions: request clean-up and error masking."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+log = structlog.get_logger("payable.graphql")
+
+
+class CloseReadSession(SchemaExtension):
+    """Give the request's read session back to the pool when the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        await self.execution_context.context.close()
+
+
+def _is_bug(error: GraphQLError) -> bool:
+    """Errors we raise on purpose (auth, limits, validation) are shown; anything else is a bug."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    log.error(
+        "unhandled error", error_type=type(original).__name__, path=error.path, exc_info=original
+    )
+    return True
+
+
+def mask_bugs() -> MaskErrors:
+    return MaskErrors(should_mask_error=_is_bug, error_message="Internal server error")

@@ -1,0 +1,1 @@
+"""GraphQL object types. They wrap domain rows and convert explicitly; they never run SQL."""

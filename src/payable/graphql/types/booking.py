@@ -1,0 +1,176 @@
+"""The PayableBooking interface: what every vertical shares. Variants add their own fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from graphql import GraphQLError
+
+from payable.bookings.enums import BookingKind as DomainKind
+from payable.bookings.enums import BookingStatus as DomainStatus
+from payable.bookings.enums import PaymentStatus as DomainPaymentStatus
+from payable.bookings.models import Booking as BookingRow
+from payable.bookings.queries import BookingView
+from payable.graphql.context import ctx
+from payable.graphql.pagination import page_size
+from payable.graphql.types.common import (
+    BookingKind,
+    BookingStatus,
+    Money,
+    Node,
+    PageInfo,
+    PaymentStatus,
+    UserError,
+)
+from payable.graphql.types.parties import CancellationPolicy, Customer
+from payable.graphql.types.payments import Payment, PaymentRequest
+from payable.graphql.types.refunds import Refund
+from payable.graphql.types.schedule import Installment
+from payable.graphql.types.timeline import BookingEventConnection
+
+
+@strawberry.interface(
+    description="A booking of any vertical: money, schedule, payment requests, payments, refunds,"
+    " timeline."
+)
+class PayableBooking(Node):
+    booking: strawberry.Private[BookingRow]
+
+    def local_id(self) -> uuid.UUID:
+        return self.booking.id
+
+    @strawberry.field
+    def kind(self) -> BookingKind:
+        return DomainKind(self.booking.kind)
+
+    @strawberry.field(description="Short human-readable booking number, unique per tenant.")
+    def reference(self) -> str:
+        return self.booking.reference
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info) -> Customer:
+        return Customer(row=await ctx(info).loaders.customer.load(self.booking.customer_id))
+
+    @strawberry.field(description="The booking's id in the CRM, if given.")
+    def crm_reference(self) -> str | None:
+        return self.booking.crm_reference
+
+    @strawberry.field(description="Lifecycle of the service; a refund never changes it.")
+    def status(self) -> BookingStatus:
+        return DomainStatus(self.booking.status)
+
+    @strawberry.field(description="Derived from verified money only, never from a return URL.")
+    def payment_status(self) -> PaymentStatus:
+        return DomainPaymentStatus(self.booking.payment_status)
+
+    @strawberry.field
+    def price(self) -> Money:
+        return self._money(self.booking.price)
+
+    @strawberry.field(description="Verified captures only.")
+    def amount_paid(self) -> Money:
+        return self._money(self.booking.amount_paid)
+
+    @strawberry.field(description="Succeeded refunds only.")
+    def amount_refunded(self) -> Money:
+        return self._money(self.booking.amount_refunded)
+
+    @strawberry.field(description="Price minus verified payments; never negative.")
+    def balance_due(self) -> Money:
+        return self._money(max(self.booking.price - self.booking.amount_paid, Decimal("0.00")))
+
+    @strawberry.field(description="The policy version in force when the booking was made.")
+    async def policy(self, info: strawberry.Info) -> CancellationPolicy:
+        return CancellationPolicy(
+            view=await ctx(info).loaders.policy.load(self.booking.policy_version_id)
+        )
+
+    @strawberry.field(
+        description="Deposit/balance or installments; one row for a single full payment."
+    )
+    async def schedule(self, info: strawberry.Info) -> list[Installment]:
+        return [Installment(row=r) for r in await ctx(info).loaders.schedule.load(self.booking.id)]
+
+    @strawberry.field
+    async def payment_requests(self, info: strawberry.Info) -> list[PaymentRequest]:
+        return [
+            PaymentRequest(row=r)
+            for r in await ctx(info).loaders.payment_requests.load(self.booking.id)
+        ]
+
+    @strawberry.field(description="Verified payments.")
+    async def payments(self, info: strawberry.Info) -> list[Payment]:
+        return [Payment(row=r) for r in await ctx(info).loaders.payments.load(self.booking.id)]
+
+    @strawberry.field
+    async def refunds(self, info: strawberry.Info) -> list[Refund]:
+        return [Refund(row=r) for r in await ctx(info).loaders.refunds.load(self.booking.id)]
+
+    @strawberry.field(description="Append-only history, oldest first.")
+    async def timeline(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> BookingEventConnection:
+        size = page_size(first, default=50)
+        start = _sequence_cursor(after)
+        events = await ctx(info).loaders.timeline.load((self.booking.id, size, start))
+        return BookingEventConnection.from_page(events, size)
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.booking.created_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.booking.updated_at
+
+    def _money(self, amount: Decimal) -> Money:
+        return Money.of(amount, self.booking.currency)
+
+
+def _sequence_cursor(after: str | None) -> int | None:
+    if after is None:
+        return None
+    if not after.isdigit():
+        raise GraphQLError(
+            "`after` must be an event sequence", extensions={"code": "INVALID_CURSOR"}
+        )
+    return int(after)
+
+
+# Filled by each vertical's GraphQL module: how to show a booking of that kind.
+BOOKING_TYPES: dict[str, type[PayableBooking]] = {}
+
+
+def register(kind: DomainKind, graphql_type: type[PayableBooking]) -> type[PayableBooking]:
+    BOOKING_TYPES[kind.value] = graphql_type
+    return graphql_type
+
+
+def to_graphql(view: BookingView) -> PayableBooking:
+    return BOOKING_TYPES[view.booking.kind](booking=view.booking, detail=view.detail)  # type: ignore[call-arg]
+
+
+@strawberry.type
+class PayableBookingEdge:
+    node: PayableBooking
+    cursor: str
+
+
+@strawberry.type
+class PayableBookingConnection:
+    edges: list[PayableBookingEdge]
+    page_info: PageInfo
+    total_count_loader: strawberry.Private[object]
+
+    @strawberry.field(description="Bookings matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self.total_count_loader()  # type: ignore[operator]
+
+
+@strawberry.type
+class BookingPayload:
+    booking: PayableBooking | None
+    errors: list[UserError]

@@ -1,0 +1,73 @@
+"""Scalars-adjacent building blocks: enums, Money, UserError, PageInfo and the Node interface."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import strawberry
+
+from payable.bookings import enums as booking_enums
+from payable.core import ids
+from payable.core.errors import DomainError
+from payable.core.money import Currency as DomainCurrency
+from payable.payments.enums import PaymentRequestStatus as DomainPaymentRequestStatus
+from payable.refunds.enums import RefundStatus as DomainRefundStatus
+from payable.verticals.course.models import AccessStatus as DomainAccessStatus
+
+Currency = strawberry.enum(DomainCurrency, name="Currency")
+BookingKind = strawberry.enum(booking_enums.BookingKind, name="BookingKind")
+BookingStatus = strawberry.enum(booking_enums.BookingStatus, name="BookingStatus")
+PaymentStatus = strawberry.enum(booking_enums.PaymentStatus, name="PaymentStatus")
+PaymentRequestStatus = strawberry.enum(DomainPaymentRequestStatus, name="PaymentRequestStatus")
+RefundStatus = strawberry.enum(DomainRefundStatus, name="RefundStatus")
+AccessStatus = strawberry.enum(DomainAccessStatus, name="AccessStatus")
+
+
+@strawberry.interface(
+    description="Relay global object identification: `node(id:)` resolves any of them."
+)
+class Node:
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.to_global_id(type(self).__name__, self.local_id()))
+
+    def local_id(self) -> uuid.UUID:
+        raise NotImplementedError
+
+
+@strawberry.type(
+    description="An amount in one currency. Amounts are decimal strings, never floats."
+)
+class Money:
+    amount: Decimal
+    currency: Currency
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str) -> Money:
+        return cls(amount=amount, currency=DomainCurrency(currency))
+
+
+@strawberry.input(description="An amount with its currency.")
+class MoneyInput:
+    amount: Decimal
+    currency: Currency
+
+
+@strawberry.type(
+    description="A refusal: `code` is stable and meant for programs, `message` for people."
+)
+class UserError:
+    code: str
+    field: str | None
+    message: str
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(code=error.code, field=error.field, message=error.message)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None

@@ -1,0 +1,117 @@
+"""Payment requests (links) and verified payments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from payable.graphql.context import ctx
+from payable.graphql.types.common import Money, Node, PaymentRequestStatus, UserError
+from payable.graphql.types.schedule import Installment
+from payable.payments.enums import PaymentRequestStatus as DomainStatus
+from payable.payments.models import Payment as PaymentRow
+from payable.payments.models import PaymentRequest as PaymentRequestRow
+
+if TYPE_CHECKING:
+    from payable.graphql.types.booking import PayableBooking
+
+BookingRef = Annotated["PayableBooking", strawberry.lazy("payable.graphql.types.booking")]
+
+
+async def _booking(info: strawberry.Info, booking_id: uuid.UUID) -> BookingRef:
+    from payable.graphql.types.booking import to_graphql
+
+    view = await ctx(info).loaders.booking.load(booking_id)
+    return to_graphql(view)
+
+
+@strawberry.type(
+    description="A payment link for one installment, with its amount, currency and expiry."
+)
+class PaymentRequest(Node):
+    row: strawberry.Private[PaymentRequestRow]
+
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
+
+    @strawberry.field
+    async def booking(self, info: strawberry.Info) -> BookingRef:
+        return await _booking(info, self.row.booking_id)
+
+    @strawberry.field
+    async def installment(self, info: strawberry.Info) -> Installment | None:
+        row = await ctx(info).loaders.installment.load(self.row.installment_id)
+        return Installment(row=row) if row else None
+
+    @strawberry.field
+    def amount(self) -> Money:
+        return Money.of(self.row.amount, self.row.currency)
+
+    @strawberry.field
+    def status(self) -> PaymentRequestStatus:
+        return DomainStatus(self.row.status)
+
+    @strawberry.field
+    def payment_url(self) -> str:
+        return self.row.payment_url
+
+    @strawberry.field
+    def expires_at(self) -> datetime:
+        return self.row.expires_at
+
+    @strawberry.field
+    def provider(self) -> str:
+        return self.row.provider
+
+    @strawberry.field
+    def provider_order_id(self) -> str | None:
+        return self.row.provider_order_id
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+
+@strawberry.type(
+    description="Money the server verified itself: by a signed callback or a status lookup."
+)
+class Payment(Node):
+    row: strawberry.Private[PaymentRow]
+
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
+
+    @strawberry.field
+    async def payment_request(self, info: strawberry.Info) -> PaymentRequest:
+        return PaymentRequest(
+            row=await ctx(info).loaders.payment_request.load(self.row.payment_request_id)
+        )
+
+    @strawberry.field
+    def amount(self) -> Money:
+        return Money.of(self.row.amount, self.row.currency)
+
+    @strawberry.field
+    def provider(self) -> str:
+        return self.row.provider
+
+    @strawberry.field
+    def provider_reference(self) -> str:
+        return self.row.provider_reference
+
+    @strawberry.field
+    def verified_at(self) -> datetime:
+        return self.row.verified_at
+
+    @strawberry.field(description="WEBHOOK or STATUS_LOOKUP: how the server verified it.")
+    def verified_by(self) -> str:
+        return self.row.verified_by
+
+
+@strawberry.type
+class PaymentRequestPayload:
+    payment_request: PaymentRequest | None
+    errors: list[UserError]

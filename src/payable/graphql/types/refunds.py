@@ -1,0 +1,73 @@
+"""Refunds and refund quotes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from payable.graphql.context import ctx
+from payable.graphql.types.common import Money, Node, RefundStatus, UserError
+from payable.graphql.types.parties import CancellationPolicy
+from payable.graphql.types.payments import Payment
+from payable.refunds.enums import RefundStatus as DomainStatus
+from payable.refunds.models import Refund as RefundRow
+
+
+@strawberry.type(
+    description="Money returned to the customer. A refund never changes the booking status."
+)
+class Refund(Node):
+    row: strawberry.Private[RefundRow]
+
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
+
+    @strawberry.field
+    async def payment(self, info: strawberry.Info) -> Payment:
+        return Payment(row=await ctx(info).loaders.payment.load(self.row.payment_id))
+
+    @strawberry.field
+    def amount(self) -> Money:
+        return Money.of(self.row.amount, self.row.currency)
+
+    @strawberry.field
+    def status(self) -> RefundStatus:
+        return DomainStatus(self.row.status)
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.row.reason
+
+    @strawberry.field
+    def requested_by(self) -> str:
+        return self.row.requested_by
+
+    @strawberry.field
+    def approved_by(self) -> str | None:
+        return self.row.approved_by
+
+    @strawberry.field
+    def provider_refund_reference(self) -> str | None:
+        return self.row.provider_refund_reference
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+
+@strawberry.type
+class RefundPayload:
+    refund: Refund | None
+    errors: list[UserError]
+
+
+@strawberry.type(
+    description="What the booking's policy version allows to refund now. People decide."
+)
+class RefundQuote:
+    refundable: Money
+    policy: CancellationPolicy
+    deadline: datetime | None
+    path: str = strawberry.field(description="FULL, PARTIAL or NONE.")

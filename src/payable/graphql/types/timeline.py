@@ -1,0 +1,86 @@
+"""The booking timeline: append-only events, oldest first."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from payable.graphql.context import ctx
+from payable.graphql.types.common import Node, PageInfo
+from payable.timeline.models import BookingEvent as EventRow
+
+if TYPE_CHECKING:
+    from payable.graphql.types.booking import PayableBooking
+
+BookingRef = Annotated["PayableBooking", strawberry.lazy("payable.graphql.types.booking")]
+
+
+@strawberry.type(
+    description="One change to a booking, with who made it, why and when. Never edited."
+)
+class BookingEvent(Node):
+    row: strawberry.Private[EventRow]
+
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
+
+    @strawberry.field(
+        description="Global and strictly increasing: the resume cursor for subscriptions."
+    )
+    def sequence(self) -> str:
+        return str(self.row.sequence)
+
+    @strawberry.field
+    async def booking(self, info: strawberry.Info) -> BookingRef:
+        from payable.graphql.types.booking import to_graphql
+
+        return to_graphql(await ctx(info).loaders.booking.load(self.row.booking_id))
+
+    @strawberry.field(
+        description="e.g. CREATED, PAYMENT_VERIFIED, RESCHEDULED, CANCELLED, REFUND_REQUESTED."
+    )
+    def type(self) -> str:
+        return self.row.type
+
+    @strawberry.field(description="Who made the change: the token's `sub`, or `system`.")
+    def actor(self) -> str:
+        return self.row.actor
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.row.reason
+
+    @strawberry.field(description="JSON: old and new values of what changed.")
+    def data(self) -> str:
+        return json.dumps(self.row.data, sort_keys=True)
+
+    @strawberry.field
+    def occurred_at(self) -> datetime:
+        return self.row.occurred_at
+
+
+@strawberry.type
+class BookingEventEdge:
+    node: BookingEvent
+    cursor: str
+
+
+@strawberry.type
+class BookingEventConnection:
+    edges: list[BookingEventEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, events: list[EventRow], first: int) -> BookingEventConnection:
+        shown = events[:first]
+        edges = [BookingEventEdge(node=BookingEvent(row=e), cursor=str(e.sequence)) for e in shown]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(events) > first, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Stored idempotency keys: a repeated mutation returns its first result and changes nothing."""

@@ -1,0 +1,1 @@
+"""Payments: payment requests (links) and verified money."""

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from payable.db.columns import (
+    created_at_field,
+    currency_field,
+    id_field,
+    money_field,
+    tenant_field,
+    text_in,
+    updated_at_field,
+)
+from payable.payments.enums import PaymentRequestStatus, PaymentState, VerifiedBy
+
+
+class PaymentRequest(SQLModel, table=True):
+    """A payment link for one installment: amount, currency, provider order and expiry."""
+
+    __tablename__ = "payment_requests"
+    __table_args__ = (
+        ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(
+            ["installment_id", "booking_id"], ["installments.id", "installments.booking_id"]
+        ),
+        UniqueConstraint("provider", "provider_order_id"),
+        UniqueConstraint("id", "booking_id"),
+        CheckConstraint(text_in("status", list(PaymentRequestStatus)), name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # At most one active link per installment.
+        Index(
+            "uq_payment_requests_active_installment",
+            "installment_id",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = tenant_field()
+    booking_id: uuid.UUID = Field(index=True)
+    installment_id: uuid.UUID = Field(index=True)
+    currency: str = currency_field()
+    amount: Decimal = money_field()
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    provider: str = Field(sa_column=Column(String(32), nullable=False))
+    provider_order_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    payment_url: str = Field(sa_column=Column(Text, nullable=False))
+    return_url: str | None = Field(default=None, sa_column=Column(Text))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()
+
+
+class Payment(SQLModel, table=True):
+    """Money the server verified itself (signed callback or status lookup), or holds for review."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(
+            ["payment_request_id", "booking_id"],
+            ["payment_requests.id", "payment_requests.booking_id"],
+        ),
+        UniqueConstraint("provider", "provider_reference"),
+        UniqueConstraint("id", "booking_id"),
+        CheckConstraint(text_in("verified_by", list(VerifiedBy)), name="verified_by"),
+        CheckConstraint(text_in("state", list(PaymentState)), name="state"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = tenant_field()
+    booking_id: uuid.UUID = Field(index=True)
+    payment_request_id: uuid.UUID = Field(index=True)
+    currency: str = currency_field()
+    amount: Decimal = money_field()
+    state: str = Field(sa_column=Column(String(32), nullable=False))
+    provider: str = Field(sa_column=Column(String(32), nullable=False))
+    provider_reference: str = Field(sa_column=Column(String(128), nullable=False))
+    verified_by: str = Field(sa_column=Column(String(32), nullable=False))
+    verified_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = created_at_field()

@@ -1,0 +1,50 @@
+"""Reading payment requests and payments, batched by booking or by id, tenant-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.db.grouping import by_id, grouped
+from payable.payments.models import Payment, PaymentRequest
+
+
+async def requests_by_booking(
+    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[PaymentRequest]]:
+    query = (
+        select(PaymentRequest)
+        .where(PaymentRequest.booking_id.in_(list(booking_ids)))
+        .order_by(PaymentRequest.created_at, PaymentRequest.id)
+    )
+    return await grouped(session, query, "booking_id")
+
+
+async def payments_by_booking(
+    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Payment]]:
+    query = (
+        select(Payment)
+        .where(Payment.booking_id.in_(list(booking_ids)))
+        .order_by(Payment.verified_at, Payment.id)
+    )
+    return await grouped(session, query, "booking_id")
+
+
+async def requests_by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, PaymentRequest]:
+    query = select(PaymentRequest).where(
+        PaymentRequest.tenant_id == tenant_id, PaymentRequest.id.in_(list(ids))
+    )
+    return by_id((await session.execute(query)).scalars())
+
+
+async def payments_by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Payment]:
+    query = select(Payment).where(Payment.tenant_id == tenant_id, Payment.id.in_(list(ids)))
+    return by_id((await session.execute(query)).scalars())

@@ -1,0 +1,1 @@
+"""Versioned cancellation policies: a booking keeps the version it was made under."""

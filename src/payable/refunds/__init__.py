@@ -1,0 +1,1 @@
+"""Refunds: requested, decided by a person, executed at the provider."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, String, Text
+from sqlmodel import Field, SQLModel
+
+from payable.db.columns import (
+    created_at_field,
+    currency_field,
+    id_field,
+    money_field,
+    tenant_field,
+    text_in,
+    updated_at_field,
+)
+from payable.refunds.enums import RefundStatus
+
+
+class Refund(SQLModel, table=True):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(["payment_id", "booking_id"], ["payments.id", "payments.booking_id"]),
+        CheckConstraint(text_in("status", list(RefundStatus)), name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = tenant_field()
+    booking_id: uuid.UUID = Field(index=True)
+    payment_id: uuid.UUID = Field(index=True)
+    currency: str = currency_field()
+    amount: Decimal = money_field()
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(sa_column=Column(String(128), nullable=False))
+    approved_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    provider_refund_reference: str | None = Field(default=None, sa_column=Column(String(128)))
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.db.grouping import by_id, grouped
+from payable.refunds.models import Refund
+
+
+async def by_booking(
+    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Refund]]:
+    query = (
+        select(Refund)
+        .where(Refund.booking_id.in_(list(booking_ids)))
+        .order_by(Refund.created_at, Refund.id)
+    )
+    return await grouped(session, query, "booking_id")
+
+
+async def by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Refund]:
+    query = select(Refund).where(Refund.tenant_id == tenant_id, Refund.id.in_(list(ids)))
+    return by_id((await session.execute(query)).scalars())

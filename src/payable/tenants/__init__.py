@@ -1,0 +1,1 @@
+"""Tenants: one per booking business; every row of every table belongs to one."""

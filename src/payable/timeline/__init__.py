@@ -1,0 +1,1 @@
+"""The booking timeline: an append-only log of events with actor, reason and time."""

@@ -1,0 +1,51 @@
+"""Reading the timeline: the first page of many bookings' events in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.db.grouping import by_id
+from payable.timeline.models import BookingEvent
+
+
+async def pages_by_booking(
+    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID], first: int, after: int | None
+) -> dict[uuid.UUID, list[BookingEvent]]:
+    """Per booking, up to ``first + 1`` events after sequence ``after``, oldest first.
+
+    The extra event tells the caller whether another page follows.
+    """
+    events = BookingEvent.__table__
+    position = (
+        func.row_number()
+        .over(partition_by=events.c.booking_id, order_by=events.c.sequence)
+        .label("position")
+    )
+    inner = select(events.c.id, position).where(events.c.booking_id.in_(list(booking_ids)))
+    if after is not None:
+        inner = inner.where(events.c.sequence > after)
+    ranked = inner.subquery()
+    query = (
+        select(BookingEvent)
+        .join(ranked, ranked.c.id == BookingEvent.id)
+        .where(ranked.c.position <= first + 1)
+        .order_by(BookingEvent.sequence)
+    )
+    pages: dict[uuid.UUID, list[BookingEvent]] = defaultdict(list)
+    for event in (await session.execute(query)).scalars():
+        pages[event.booking_id].append(event)
+    return pages
+
+
+async def by_ids(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, BookingEvent]:
+    query = select(BookingEvent).where(
+        BookingEvent.tenant_id == tenant_id, BookingEvent.id.in_(list(ids))
+    )
+    return by_id((await session.execute(query)).scalars())

@@ -1,0 +1,7 @@
+"""Clinic appointments: a specialist's time slot at a branch."""
+
+from payable.bookings.enums import BookingKind
+from payable.verticals.base import Vertical
+from payable.verticals.clinic.models import ClinicAppointment
+
+VERTICAL = Vertical(BookingKind.CLINIC_APPOINTMENT, ClinicAppointment, "CL")

@@ -1,0 +1,75 @@
+"""GraphQL face of clinic appointments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from payable.bookings.enums import BookingKind
+from payable.graphql.booking_inputs import BookingInputBase, basics
+from payable.graphql.booking_mutations import booking_payload
+from payable.graphql.types.booking import BookingPayload, PayableBooking, register
+from payable.verticals.clinic import models, service
+
+
+@strawberry.type(description="A specialist's time slot at a branch.")
+class ClinicAppointment(PayableBooking):
+    detail: strawberry.Private[models.ClinicAppointment]
+
+    @strawberry.field
+    def service_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.service_id)
+
+    @strawberry.field
+    def specialist_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.specialist_id)
+
+    @strawberry.field
+    def branch_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.branch_id)
+
+    @strawberry.field
+    def slot_start(self) -> datetime:
+        return self.detail.slot_start
+
+    @strawberry.field
+    def slot_end(self) -> datetime:
+        return self.detail.slot_end
+
+
+register(BookingKind.CLINIC_APPOINTMENT, ClinicAppointment)
+
+
+@strawberry.input
+class CreateClinicAppointmentInput(BookingInputBase):
+    service_id: strawberry.ID
+    specialist_id: strawberry.ID
+    branch_id: strawberry.ID
+    slot_start: datetime
+    slot_end: datetime
+
+
+@strawberry.type
+class ClinicMutations:
+    @strawberry.mutation(
+        description="Book a slot. Refused with SLOT_TAKEN when the specialist is busy at that time."
+    )
+    async def create_clinic_appointment(
+        self,
+        info: strawberry.Info,
+        input: CreateClinicAppointmentInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        appointment = service.Appointment(
+            input.service_id, input.specialist_id, input.branch_id, input.slot_start, input.slot_end
+        )
+        return await booking_payload(
+            info,
+            operation="createClinicAppointment",
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: service.create(
+                session=session, principal=principal, basics=basics(input), appointment=appointment
+            ),
+        )

@@ -1,0 +1,7 @@
+"""Course enrollments: a student in a group for a period, with access that follows payment."""
+
+from payable.bookings.enums import BookingKind
+from payable.verticals.base import Vertical
+from payable.verticals.course.models import CourseEnrollment
+
+VERTICAL = Vertical(BookingKind.COURSE_ENROLLMENT, CourseEnrollment, "CO")

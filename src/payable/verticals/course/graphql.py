@@ -1,0 +1,78 @@
+"""GraphQL face of course enrollments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from payable.bookings.enums import BookingKind
+from payable.graphql.booking_inputs import BookingInputBase, basics
+from payable.graphql.booking_mutations import booking_payload
+from payable.graphql.types.booking import BookingPayload, PayableBooking, register
+from payable.graphql.types.common import AccessStatus
+from payable.verticals.course import models, service
+
+
+@strawberry.type(description="A student in a course group for a period.")
+class CourseEnrollment(PayableBooking):
+    detail: strawberry.Private[models.CourseEnrollment]
+
+    @strawberry.field
+    def student_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.student_id)
+
+    @strawberry.field
+    def course_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.course_id)
+
+    @strawberry.field
+    def group_id(self) -> strawberry.ID:
+        return strawberry.ID(self.detail.group_id)
+
+    @strawberry.field
+    def period_start(self) -> date:
+        return self.detail.period_start
+
+    @strawberry.field
+    def period_end(self) -> date:
+        return self.detail.period_end
+
+    @strawberry.field(description="GRANTED only for a period covered by verified payments.")
+    def access_status(self) -> AccessStatus:
+        return models.AccessStatus(self.detail.access_status)
+
+
+register(BookingKind.COURSE_ENROLLMENT, CourseEnrollment)
+
+
+@strawberry.input
+class CreateCourseEnrollmentInput(BookingInputBase):
+    student_id: strawberry.ID
+    course_id: strawberry.ID
+    group_id: strawberry.ID
+    period_start: date
+    period_end: date
+
+
+@strawberry.type
+class CourseMutations:
+    @strawberry.mutation(description="Enroll a student; access opens after verified payment.")
+    async def create_course_enrollment(
+        self,
+        info: strawberry.Info,
+        input: CreateCourseEnrollmentInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        enrollment = service.Enrollment(
+            input.student_id, input.course_id, input.group_id, input.period_start, input.period_end
+        )
+        return await booking_payload(
+            info,
+            operation="createCourseEnrollment",
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: service.create(
+                session=session, principal=principal, basics=basics(input), enrollment=enrollment
+            ),
+        )

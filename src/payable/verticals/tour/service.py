@@ -1,0 +1,98 @@
+"""Tour rules: at least one participant; a deposit and a balance unless installments are given."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import schedule
+from payable.bookings import service as bookings
+from payable.core import clock
+from payable.core.errors import DomainError
+from payable.core.money import MalformedAmount
+from payable.core.principal import Principal
+from payable.verticals.fields import require_text
+from payable.verticals.tour import VERTICAL
+from payable.verticals.tour.models import TourBooking
+
+
+@dataclass(frozen=True, slots=True)
+class Tour:
+    tour_date: date
+    package_id: str
+    participant_count: int
+    manager_reference: str | None = None
+    source_channel: str | None = None
+
+    def validate(self) -> None:
+        require_text(self.package_id, "package_id")
+        if self.participant_count < 1:
+            raise DomainError(
+                "INVALID_PARTICIPANT_COUNT",
+                "participantCount must be at least 1",
+                "participantCount",
+            )
+        for name in ("manager_reference", "source_channel"):
+            value = getattr(self, name)
+            if value is not None:
+                require_text(value, name, max_length=64 if name == "source_channel" else 128)
+
+
+@dataclass(frozen=True, slots=True)
+class DepositTerms:
+    """``depositAmount`` and ``balanceDueDate`` (the balance defaults to the tour date)."""
+
+    deposit: Decimal | MalformedAmount | None
+    balance_due: date | None
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    basics: bookings.BookingBasics,
+    tour: Tour,
+    terms: DepositTerms,
+) -> uuid.UUID:
+    tour.validate()
+    today = clock.today()
+    if terms.deposit is None:
+        if terms.balance_due is not None:
+            raise DomainError(
+                "INVALID_SCHEDULE", "balanceDueDate needs a depositAmount", "balanceDueDate"
+            )
+        planned = basics.schedule(today)
+    elif basics.installments is not None:
+        raise DomainError(
+            "INVALID_SCHEDULE",
+            "give either depositAmount or installments, not both",
+            "depositAmount",
+        )
+    else:
+        planned = schedule.deposit_and_balance(
+            basics.price, terms.deposit, terms.balance_due or tour.tour_date, today
+        )
+
+    async def add_details(session: AsyncSession, booking_id: uuid.UUID) -> None:
+        await session.execute(
+            insert(TourBooking.__table__).values(booking_id=booking_id, **asdict(tour))
+        )
+
+    return await bookings.create(
+        session=session,
+        principal=principal,
+        new=bookings.NewBooking(
+            vertical=VERTICAL,
+            basics=basics,
+            schedule=planned,
+            details={
+                k: v if isinstance(v, int | None) else str(v) for k, v in asdict(tour).items()
+            },
+            add_details=add_details,
+        ),
+    )
