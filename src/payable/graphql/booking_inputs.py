@@ -19,7 +19,7 @@ from payable.graphql.types.common import MoneyInput
 class InstallmentInput:
     amount: Decimal
     due_date: date
-    grace_days: int = 0
+    grace_days: int | None = 0
     label: str | None = None
     currency: Currency | None = strawberry.field(
         default=None, description="Optional; when given it must be the price's currency."

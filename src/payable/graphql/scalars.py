@@ -31,7 +31,6 @@ def _parse_literal(node: ValueNode, _variables: object = None) -> Decimal | Malf
 
 
 DecimalScalar = strawberry.scalar(
-    Decimal,
     name="Decimal",
     description='A money amount as a decimal string, e.g. "15000.00"; never a float.',
     serialize=lambda value: f"{value:.2f}",

@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import strawberry
 from strawberry.extensions import QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.queries import BookingQueries
 from payable.graphql.scalars import DecimalScalar
-from payable.graphql.types.refunds import RefundQuote
+from payable.graphql.types.payments import PaymentRequestPayload
+from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.settings import get_settings
 from payable.verticals.clinic.graphql import ClinicAppointment, ClinicMutations
 from payable.verticals.course.graphql import CourseEnrollment, CourseMutations
@@ -25,12 +27,21 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[ClinicAppointment, CourseEnrollment, TourBooking, RefundQuote],
-        scalar_overrides={Decimal: DecimalScalar},
+        # Variants are reached through the interface; payloads of later issues' mutations
+        # are part of the contract already.
+        types=[
+            ClinicAppointment,
+            CourseEnrollment,
+            TourBooking,
+            RefundQuote,
+            RefundPayload,
+            PaymentRequestPayload,
+        ],
+        config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            QueryDepthLimiter(max_depth=get_settings().max_query_depth),
+            lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
             CloseReadSession,
-            mask_bugs(),
+            mask_bugs,
         ],
     )
 

@@ -1,0 +1,54 @@
+"""No N+1: a page of 100 nested bookings costs the same few statements as a page of 10."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.api import (
+    BOOKING_FIELDS,
+    CREATE_CLINIC,
+    CREATE_COURSE,
+    CREATE_TOUR,
+    Api,
+    clinic_input,
+    course_input,
+    tour_input,
+)
+
+LIST = "query($first: Int) { bookings(first: $first) { totalCount edges { cursor node { " + (
+    BOOKING_FIELDS + " } } pageInfo { hasNextPage endCursor } } }"
+)
+MAX_STATEMENTS = 12
+
+
+async def _seed(api: Api, count: int) -> None:
+    documents = [
+        (CREATE_CLINIC, lambda n: clinic_input(specialistId=f"dr-{n}")),
+        (CREATE_COURSE, lambda n: course_input()),
+        (CREATE_TOUR, lambda n: tour_input(depositAmount="20000.00")),
+    ]
+    for start in range(0, count, 10):
+        batch = [
+            api.data(documents[n % 3][0], {"input": documents[n % 3][1](n)})
+            for n in range(start, min(start + 10, count))
+        ]
+        for created in await asyncio.gather(*batch):
+            assert next(iter(created.values()))["errors"] == []
+
+
+async def _statements_for_page(api: Api, first: int) -> int:
+    with api.count_statements() as statements:
+        data = await api.data(LIST, {"first": first})
+    assert len(data["bookings"]["edges"]) == first
+    return len(statements)
+
+
+async def test_listing_100_costs_the_same_statements_as_listing_10(api: Api) -> None:
+    await _seed(api, 100)
+
+    ten = await _statements_for_page(api, 10)
+    hundred = await _statements_for_page(api, 100)
+
+    print(f"statements: page of 10 = {ten}, page of 100 = {hundred}")
+    assert ten == hundred
+    assert hundred <= MAX_STATEMENTS
