@@ -35,7 +35,11 @@ class Api:
     def token(self) -> str:
         if self._token is None:
             self._token = issue(
-                secret=self.secret, tenant=self.tenant, role=self.role, sub=self.sub, ttl=timedelta(hours=1)
+                secret=self.secret,
+                tenant=self.tenant,
+                role=self.role,
+                sub=self.sub,
+                ttl=timedelta(hours=1),
             )
         return self._token
 
@@ -78,9 +82,10 @@ BOOKING_FIELDS = """
     customer { id externalRef }
     price { amount currency } amountPaid { amount currency } amountRefunded { amount currency }
     balanceDue { amount currency }
-    policy { id code version freeCancellationHours lateCancellationRefundPercent noShowRefundPercent }
-    schedule { id sequence label amountDue { amount currency } amountPaid { amount } dueDate graceDays status
-               activePaymentRequest { id } }
+    policy { id code version freeCancellationHours lateCancellationRefundPercent
+             noShowRefundPercent }
+    schedule { id sequence label amountDue { amount currency } amountPaid { amount } dueDate
+               graceDays status activePaymentRequest { id } }
     paymentRequests { id status } payments { id } refunds { id }
     timeline(first: 5) { edges { cursor node { id sequence type actor reason data occurredAt } }
                          pageInfo { hasNextPage endCursor } }
