@@ -61,8 +61,10 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
         raise DomainError(
             "TOO_MANY_INSTALLMENTS", f"at most {MAX_INSTALLMENTS} installments", "installments"
         )
+    # Sequence and default labels follow due dates; error fields keep the client's index.
     planned = []
-    for n, spec in enumerate(specs):
+    in_due_order = sorted(enumerate(specs), key=lambda item: item[1].due_date)
+    for position, (n, spec) in enumerate(in_due_order, start=1):
         field = f"installments.{n}"
         if spec.currency is not None and spec.currency != price.currency:
             raise DomainError(
@@ -74,15 +76,10 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
             raise DomainError(
                 "INVALID_GRACE_DAYS", "graceDays must be 0 to 365", f"{field}.graceDays"
             )
-        label = (spec.label or f"installment {n + 1}").strip()[:64] or f"installment {n + 1}"
-        planned.append(
-            PlannedInstallment(
-                parse_amount(spec.amount, field=f"{field}.amount"),
-                spec.due_date,
-                spec.grace_days,
-                label,
-            )
-        )
+        default = f"installment {position}"
+        label = (spec.label or default).strip()[:64] or default
+        amount = parse_amount(spec.amount, field=f"{field}.amount")
+        planned.append(PlannedInstallment(amount, spec.due_date, spec.grace_days, label))
     total = sum((p.amount for p in planned), Decimal("0.00"))
     if total != price.amount:
         raise DomainError(
@@ -90,7 +87,7 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
             f"installments add up to {total}, the price is {price.amount}",
             "installments",
         )
-    return sorted(planned, key=lambda p: p.due_date)
+    return planned
 
 
 def installment_status(
