@@ -11,6 +11,7 @@ from payable.core import clock
 from payable.core.principal import Role
 
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_SUB = 128  # the width of the actor column every event records it in
 
 
 class InvalidToken(Exception):
@@ -20,6 +21,8 @@ class InvalidToken(Exception):
 def issue(*, secret: str, tenant: str, role: Role, sub: str, ttl: timedelta) -> str:
     if not _TENANT.match(tenant):
         raise ValueError("tenant must be 1-64 lowercase letters, digits, '-' or '_'")
+    if not 1 <= len(sub) <= MAX_SUB:
+        raise ValueError(f"sub must be 1 to {MAX_SUB} characters")
     issued = clock.now()
     claims = {"sub": sub, "tenant": tenant, "role": role.value, "iat": issued, "exp": issued + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -34,11 +37,8 @@ def verify(token: str, *, secret: str) -> tuple[str, str, Role]:
         sub, tenant, role = claims["sub"], claims["tenant"], Role(claims["role"])
     except (jwt.PyJWTError, KeyError, ValueError) as error:
         raise InvalidToken(str(error) or type(error).__name__) from None
-    if (
-        not isinstance(sub, str)
-        or not sub
-        or not isinstance(tenant, str)
-        or not _TENANT.match(tenant)
-    ):
-        raise InvalidToken("claims sub and tenant must be non-empty strings")
+    if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUB:
+        raise InvalidToken(f"claim sub must be 1 to {MAX_SUB} characters")
+    if not isinstance(tenant, str) or not _TENANT.match(tenant):
+        raise InvalidToken("claim tenant must be a tenant slug")
     return sub, tenant, role

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from payable.core import permissions
 from payable.graphql import mutation
 from payable.graphql.context import ctx
 from payable.graphql.types.booking import BookingPayload, to_graphql
@@ -20,7 +21,12 @@ async def booking_payload(
     action: mutation.Action,
 ) -> BookingPayload:
     outcome = await mutation.run(
-        info, operation=operation, request=request, idempotency_key=idempotency_key, action=action
+        info,
+        operation=operation,
+        permission=permissions.Action.CREATE_BOOKING,
+        request=request,
+        idempotency_key=idempotency_key,
+        action=action,
     )
     if outcome.result_id is None:
         return BookingPayload(booking=None, errors=outcome.errors)

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.graphql.context import ctx
@@ -29,15 +30,20 @@ async def run(
     info: strawberry.Info,
     *,
     operation: str,
+    permission: permissions.Action,
     request: Any,
     idempotency_key: str | None,
     action: Action,
 ) -> Outcome:
-    """Run ``action`` in its own transaction; a DomainError rolls everything back."""
+    """Run ``action`` in its own transaction; a DomainError rolls everything back.
+
+    The role is checked first, so a replayed key never answers a caller who may not act.
+    """
     context = ctx(info)
     principal = context.caller
     as_data = dataclasses.asdict(request) if dataclasses.is_dataclass(request) else request
     try:
+        permissions.require(principal, permission)
         async with context.db.session() as session, session.begin():
             result_id = await idempotency.run_once(
                 session=session,
