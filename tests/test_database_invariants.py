@@ -247,11 +247,6 @@ async def test_splitting_an_installment_in_one_transaction_commits(
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: installments_sum_to_price fires only on UPDATE OF amount_due and checks only "
-    "NEW.booking_id, so moving an installment to another booking breaks both sums unnoticed",
-    strict=True,
-)
 async def test_moving_an_installment_to_another_booking_is_refused(
     api: Api, db: asyncpg.Connection
 ) -> None:
@@ -419,11 +414,6 @@ async def test_event_cannot_be_filed_under_another_tenant(api: Api, db: asyncpg.
             )
 
 
-@pytest.mark.xfail(
-    reason="BUG: payment_requests.tenant_id only references tenants(id), not the booking's "
-    "tenant, so a row can claim one tenant while pointing at another tenant's booking",
-    strict=True,
-)
 async def test_payment_request_cannot_be_filed_under_another_tenant(
     api: Api, db: asyncpg.Connection
 ) -> None:

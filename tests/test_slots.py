@@ -206,11 +206,6 @@ async def test_concurrent_requests_for_one_slot_book_it_once(
     }
 
 
-@pytest.mark.xfail(
-    reason="BUG: clinic_appointments has no tenant_id; its FK to clinic_specialists is "
-    "(specialist_key, specialist_id) only, so an appointment can hold another tenant's specialist",
-    strict=True,
-)
 async def test_appointment_cannot_hold_another_tenants_specialist(
     api: Api, db: asyncpg.Connection
 ) -> None:

@@ -85,10 +85,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_clinic_specialists")),
         sa.UniqueConstraint(
-            "key", "external_id", name=op.f("uq_clinic_specialists_key_external_id")
+            "tenant_id", "external_id", name=op.f("uq_clinic_specialists_tenant_id_external_id")
         ),
         sa.UniqueConstraint(
-            "tenant_id", "external_id", name=op.f("uq_clinic_specialists_tenant_id_external_id")
+            "tenant_id",
+            "key",
+            "external_id",
+            name=op.f("uq_clinic_specialists_tenant_id_key_external_id"),
         ),
     )
     op.create_index(
@@ -325,6 +328,7 @@ def upgrade() -> None:
     op.create_table(
         "clinic_appointments",
         sa.Column("booking_id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("service_id", sa.String(length=128), nullable=False),
         sa.Column("specialist_id", sa.String(length=128), nullable=False),
         sa.Column("specialist_key", sa.BigInteger(), nullable=False),
@@ -344,9 +348,18 @@ def upgrade() -> None:
             ["booking_id"], ["bookings.id"], name=op.f("fk_clinic_appointments_booking_id_bookings")
         ),
         sa.ForeignKeyConstraint(
-            ["specialist_key", "specialist_id"],
-            ["clinic_specialists.key", "clinic_specialists.external_id"],
-            name=op.f("fk_clinic_appointments_specialist_key_clinic_specialists"),
+            ["tenant_id", "booking_id"],
+            ["bookings.tenant_id", "bookings.id"],
+            name=op.f("fk_clinic_appointments_tenant_id_bookings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "specialist_key", "specialist_id"],
+            [
+                "clinic_specialists.tenant_id",
+                "clinic_specialists.key",
+                "clinic_specialists.external_id",
+            ],
+            name=op.f("fk_clinic_appointments_tenant_id_clinic_specialists"),
         ),
         sa.PrimaryKeyConstraint("booking_id", name=op.f("pk_clinic_appointments")),
     )
@@ -472,6 +485,11 @@ def upgrade() -> None:
             name=op.f("fk_payment_requests_installment_id_installments"),
         ),
         sa.ForeignKeyConstraint(
+            ["tenant_id", "booking_id"],
+            ["bookings.tenant_id", "bookings.id"],
+            name=op.f("fk_payment_requests_tenant_id_bookings"),
+        ),
+        sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_payment_requests_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_requests")),
@@ -538,6 +556,11 @@ def upgrade() -> None:
             name=op.f("fk_payments_payment_request_id_payment_requests"),
         ),
         sa.ForeignKeyConstraint(
+            ["tenant_id", "booking_id"],
+            ["bookings.tenant_id", "bookings.id"],
+            name=op.f("fk_payments_tenant_id_bookings"),
+        ),
+        sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_payments_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
@@ -590,6 +613,11 @@ def upgrade() -> None:
             ["payment_id", "booking_id"],
             ["payments.id", "payments.booking_id"],
             name=op.f("fk_refunds_payment_id_payments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "booking_id"],
+            ["bookings.tenant_id", "bookings.id"],
+            name=op.f("fk_refunds_tenant_id_bookings"),
         ),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_refunds_tenant_id_tenants")
@@ -686,31 +714,37 @@ SCHEDULE_SUM_SQL = (
     """
 CREATE FUNCTION payable_check_schedule() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    targets uuid[];
     target uuid;
     booking_price numeric;
     scheduled numeric;
 BEGIN
     IF TG_TABLE_NAME = 'bookings' THEN
-        target := NEW.id;
+        targets := ARRAY[NEW.id];
     ELSIF TG_OP = 'DELETE' THEN
-        target := OLD.booking_id;
+        targets := ARRAY[OLD.booking_id];
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- an installment moved to another booking changes both sums
+        targets := ARRAY[OLD.booking_id, NEW.booking_id];
     ELSE
-        target := NEW.booking_id;
+        targets := ARRAY[NEW.booking_id];
     END IF;
-    SELECT price INTO booking_price FROM bookings WHERE id = target;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    SELECT coalesce(sum(amount_due), 0) INTO scheduled FROM installments WHERE booking_id = target;
-    IF scheduled <> booking_price THEN
-        RAISE EXCEPTION 'installments of booking % add up to %, its price is %',
-            target, scheduled, booking_price
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_bookings_schedule_sums_to_price';
-    END IF;
+    FOREACH target IN ARRAY targets LOOP
+        SELECT price INTO booking_price FROM bookings WHERE id = target;
+        CONTINUE WHEN NOT FOUND;
+        SELECT coalesce(sum(amount_due), 0) INTO scheduled
+            FROM installments WHERE booking_id = target;
+        IF scheduled <> booking_price THEN
+            RAISE EXCEPTION 'installments of booking % add up to %, its price is %',
+                target, scheduled, booking_price
+                USING ERRCODE = 'check_violation',
+                      CONSTRAINT = 'ck_bookings_schedule_sums_to_price';
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$""",
     """CREATE CONSTRAINT TRIGGER installments_sum_to_price
-    AFTER INSERT OR UPDATE OF amount_due OR DELETE ON installments
+    AFTER INSERT OR UPDATE OF amount_due, booking_id OR DELETE ON installments
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payable_check_schedule()""",
     """CREATE CONSTRAINT TRIGGER bookings_schedule_sums_to_price
     AFTER INSERT OR UPDATE OF price ON bookings

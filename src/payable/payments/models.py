@@ -35,6 +35,7 @@ class PaymentRequest(SQLModel, table=True):
     __tablename__ = "payment_requests"
     __table_args__ = (
         ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(["tenant_id", "booking_id"], ["bookings.tenant_id", "bookings.id"]),
         ForeignKeyConstraint(
             ["installment_id", "booking_id"], ["installments.id", "installments.booking_id"]
         ),
@@ -73,6 +74,7 @@ class Payment(SQLModel, table=True):
     __tablename__ = "payments"
     __table_args__ = (
         ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(["tenant_id", "booking_id"], ["bookings.tenant_id", "bookings.id"]),
         ForeignKeyConstraint(
             ["payment_request_id", "booking_id"],
             ["payment_requests.id", "payment_requests.booking_id"],

@@ -23,6 +23,7 @@ class Refund(SQLModel, table=True):
     __tablename__ = "refunds"
     __table_args__ = (
         ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
+        ForeignKeyConstraint(["tenant_id", "booking_id"], ["bookings.tenant_id", "bookings.id"]),
         ForeignKeyConstraint(["payment_id", "booking_id"], ["payments.id", "payments.booking_id"]),
         CheckConstraint(text_in("status", list(RefundStatus)), name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),

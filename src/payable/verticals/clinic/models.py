@@ -29,7 +29,7 @@ class ClinicSpecialist(SQLModel, table=True):
     __tablename__ = "clinic_specialists"
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id"),
-        UniqueConstraint("key", "external_id"),
+        UniqueConstraint("tenant_id", "key", "external_id"),
     )
 
     key: int | None = Field(
@@ -42,9 +42,15 @@ class ClinicSpecialist(SQLModel, table=True):
 class ClinicAppointment(SQLModel, table=True):
     __tablename__ = "clinic_appointments"
     __table_args__ = (
+        # Both the booking and the specialist belong to the appointment's tenant.
+        ForeignKeyConstraint(["tenant_id", "booking_id"], ["bookings.tenant_id", "bookings.id"]),
         ForeignKeyConstraint(
-            ["specialist_key", "specialist_id"],
-            ["clinic_specialists.key", "clinic_specialists.external_id"],
+            ["tenant_id", "specialist_key", "specialist_id"],
+            [
+                "clinic_specialists.tenant_id",
+                "clinic_specialists.key",
+                "clinic_specialists.external_id",
+            ],
         ),
         CheckConstraint("slot_end > slot_start", name="slot_order"),
         # No two live appointments of one specialist overlap. Range equality on the numeric key
@@ -61,6 +67,7 @@ class ClinicAppointment(SQLModel, table=True):
     booking_id: uuid.UUID = Field(
         sa_column=Column(UUID(as_uuid=True), ForeignKey("bookings.id"), primary_key=True)
     )
+    tenant_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
     service_id: str = Field(sa_column=Column(String(128), nullable=False))
     specialist_id: str = Field(sa_column=Column(String(128), nullable=False))
     specialist_key: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -54,7 +54,10 @@ async def create(
             async with session.begin_nested():
                 await session.execute(
                     insert(ClinicAppointment.__table__).values(
-                        booking_id=booking_id, specialist_key=key, **asdict(appointment)
+                        booking_id=booking_id,
+                        tenant_id=principal.tenant_id,
+                        specialist_key=key,
+                        **asdict(appointment),
                     )
                 )
         except IntegrityError as error:
