@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -68,8 +70,10 @@ def serve(
         application = create_app(
             database_url=url, jwt_secret=secret, pool_size=settings.db_pool_size
         )
+        # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
+        # that an ordinary exit, so the embedded database is stopped on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(application, host=host, port=port, log_config=None)
-
 
 @app.command()
 def migrate() -> None:
