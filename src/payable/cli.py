@@ -75,6 +75,7 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(application, host=host, port=port, log_config=None)
 
+
 @app.command()
 def migrate() -> None:
     """Upgrade the database to the newest schema."""
