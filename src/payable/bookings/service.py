@@ -17,7 +17,7 @@ from payable.bookings import schedule
 from payable.bookings.enums import BookingStatus, PaymentStatus
 from payable.bookings.models import Booking, Installment
 from payable.bookings.schedule import InstallmentSpec, PlannedInstallment
-from payable.core import permissions
+from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.money import Money
 from payable.core.principal import Principal
@@ -56,9 +56,9 @@ class BookingBasics:
 class NewBooking:
     vertical: Vertical
     basics: BookingBasics
-    schedule: list[PlannedInstallment]
     details: dict[str, object]  # the vertical's own fields, as recorded in the CREATED event
     add_details: AddDetails
+    schedule: list[PlannedInstallment] | None = None  # default: the basics' schedule
 
 
 async def create(*, session: AsyncSession, principal: Principal, new: NewBooking) -> uuid.UUID:
@@ -66,6 +66,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
     permissions.require(principal, permissions.Action.CREATE_BOOKING)
     tenant_id = principal.tenant_id
     kind, basics = new.vertical.kind, new.basics
+    planned = new.schedule if new.schedule is not None else basics.schedule(clock.today())
     if basics.crm_reference is not None and len(basics.crm_reference) > 128:
         raise DomainError(
             "INVALID_CRM_REFERENCE", "crmReference is longer than 128 characters", "crmReference"
@@ -105,7 +106,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
                 "due_date": p.due_date,
                 "grace_days": p.grace_days,
             }
-            for n, p in enumerate(new.schedule, start=1)
+            for n, p in enumerate(planned, start=1)
         ],
     )
     await new.add_details(session, booking_id)
@@ -121,7 +122,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
             "price": {"amount": f"{price.amount:.2f}", "currency": price.currency.value},
             "schedule": [
                 {"amount": f"{p.amount:.2f}", "dueDate": p.due_date.isoformat(), "label": p.label}
-                for p in new.schedule
+                for p in planned
             ],
             **new.details,
         },

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import clock
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.verticals.clinic import VERTICAL
@@ -75,7 +74,6 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            schedule=basics.schedule(clock.today()),
             details={k: str(v) for k, v in asdict(appointment).items()},
             add_details=add_details,
         ),

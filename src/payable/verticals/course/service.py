@@ -10,7 +10,6 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import clock
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.verticals.course import VERTICAL
@@ -57,7 +56,6 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            schedule=basics.schedule(clock.today()),
             details={k: str(v) for k, v in asdict(enrollment).items()},
             add_details=add_details,
         ),
