@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,24 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     db_pool_size: int = 10
     log_level: str = "INFO"
+
+    # Where browsers and gateways reach this server (payment pages, return URLs, callbacks).
+    public_url: str = "http://127.0.0.1:8000"
+    # Payment gateway per tenant slug (JSON object); tenants not named use default_provider.
+    default_provider: str = "sandbox"
+    tenant_providers: dict[str, str] = {}
+    provider_timeout_seconds: float = 10.0
+
+    # The embedded sandbox gateway: signing secrets (the first signs; any verifies, for
+    # rotation) and how it delivers callbacks, so late, duplicate and lost ones can be tried.
+    sandbox_webhook_secrets: list[str] = ["sandbox-development-secret"]
+    sandbox_callback: Literal["deliver", "duplicate", "drop"] = "deliver"
+    sandbox_callback_delay_seconds: float = 0.0
+
+    # Background workers: pending links are looked up at the gateway after this long.
+    workers_enabled: bool = True
+    poll_pending_after_minutes: float = 5.0
+    worker_interval_seconds: float = 30.0
 
 
 @lru_cache

@@ -5,9 +5,12 @@ from sqlmodel import SQLModel
 from payable.bookings.models import Booking, Installment
 from payable.customers.models import Customer
 from payable.idempotency.models import IdempotencyKey
+from payable.payments.inbox import ProviderCallback
 from payable.payments.models import Payment, PaymentRequest
 from payable.policies.models import CancellationPolicy, PolicyVersion
 from payable.refunds.models import Refund
+from payable.reviews.models import ReviewTask
+from payable.sandbox.models import SandboxOrder
 from payable.tenants.models import Tenant
 from payable.timeline.models import BookingEvent
 from payable.verticals import VERTICALS
@@ -25,7 +28,10 @@ __all__ = [
     "Payment",
     "PaymentRequest",
     "PolicyVersion",
+    "ProviderCallback",
     "Refund",
+    "ReviewTask",
+    "SandboxOrder",
     "Tenant",
     "metadata",
 ]

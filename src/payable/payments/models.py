@@ -64,6 +64,10 @@ class PaymentRequest(SQLModel, table=True):
     payment_url: str = Field(sa_column=Column(Text, nullable=False))
     return_url: str | None = Field(default=None, sa_column=Column(Text))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The gateway's last error code (e.g. PROVIDER_UNAVAILABLE) while the link stays pending.
+    last_error: str | None = Field(default=None, sa_column=Column(String(64)))
+    # When the server last looked the order up at the gateway (poller bookkeeping).
+    checked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

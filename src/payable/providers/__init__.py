@@ -1,0 +1,1 @@
+"""Card-payment gateways behind one small interface (see ``base.Provider``)."""

@@ -1,0 +1,1 @@
+"""Manual review tasks: everything that needs a person (late money, mismatches, failures)."""
