@@ -23,9 +23,11 @@ from sqlalchemy.engine.url import make_url
 from payable.app import create_app
 from payable.db.engine import normalize_url
 from payable.db.migrate import upgrade
+from payable.settings import Settings
 from tests.api import Api
 
 JWT_SECRET = "test-secret-not-for-production-0123456789"
+SANDBOX_SECRET = "sandbox-test-secret"
 
 
 def _raw(url: str) -> str:
@@ -74,7 +76,13 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def app(database_url: str) -> AsyncIterator[object]:
-    application = create_app(database_url=database_url, jwt_secret=JWT_SECRET, pool_size=25)
+    settings = Settings(
+        db_pool_size=25,
+        public_url="http://payable.test",
+        workers_enabled=False,  # tests run the workers' rounds themselves
+        sandbox_webhook_secrets=[SANDBOX_SECRET, "previous-sandbox-secret"],
+    )
+    application = create_app(database_url=database_url, jwt_secret=JWT_SECRET, settings=settings)
     async with LifespanManager(application):
         yield application
 

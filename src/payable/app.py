@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,21 +20,34 @@ from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
+from payable.payments import workers
+from payable.providers.registry import Providers
+from payable.sandbox import pages as sandbox_pages
+from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
+from payable.web import returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
 
 class PayableGraphQL(GraphQL):
-    def __init__(self, db: Database, secret: str) -> None:
+    def __init__(self, db: Database, secret: str, providers: Providers, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.db = db
         self.secret = secret
+        self.providers = providers
+        self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
         return Context(
-            db=self.db, principal=principal, auth_error=error, request=request, response=response
+            db=self.db,
+            providers=self.providers,
+            settings=self.settings,
+            principal=principal,
+            auth_error=error,
+            request=request,
+            response=response,
         )
 
     async def authenticate(self, header: str | None) -> tuple[Principal | None, str | None]:
@@ -52,9 +66,13 @@ class PayableGraphQL(GraphQL):
         return Principal(sub=sub, tenant_slug=tenant, role=role, tenant_id=tenant_id), None
 
 
-def create_app(*, database_url: str, jwt_secret: str, pool_size: int = 10) -> Starlette:
-    db = Database(database_url, pool_size=pool_size)
-    graphql = PayableGraphQL(db, jwt_secret)
+def create_app(
+    *, database_url: str, jwt_secret: str, settings: Settings | None = None
+) -> Starlette:
+    settings = settings or get_settings()
+    db = Database(database_url, pool_size=settings.db_pool_size)
+    providers = Providers(db, settings)
+    graphql = PayableGraphQL(db, jwt_secret, providers, settings)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -71,8 +89,17 @@ def create_app(*, database_url: str, jwt_secret: str, pool_size: int = 10) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        log.info("started")
+        worker = (
+            asyncio.create_task(workers.run(db, providers, settings))
+            if settings.workers_enabled
+            else None
+        )
+        log.info("started", workers=settings.workers_enabled)
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await db.dispose()
         log.info("stopped")
 
@@ -82,8 +109,13 @@ def create_app(*, database_url: str, jwt_secret: str, pool_size: int = 10) -> St
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *webhooks.routes,
+            *returns.routes,
+            *sandbox_pages.routes,
         ],
         lifespan=lifespan,
     )
     app.state.db = db
+    app.state.providers = providers
+    app.state.settings = settings
     return app

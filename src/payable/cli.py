@@ -67,9 +67,7 @@ def serve(
                 f"\nGraphiQL: http://{host}:{port}/graphql\n"
                 f"Paste this into its Headers tab:\n{header}\n"
             )
-        application = create_app(
-            database_url=url, jwt_secret=secret, pool_size=settings.db_pool_size
-        )
+        application = create_app(database_url=url, jwt_secret=secret, settings=settings)
         # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
         # that an ordinary exit, so the embedded database is stopped on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +18,7 @@ from payable.bookings.enums import BookingStatus, PaymentStatus
 from payable.bookings.models import Booking, Installment
 from payable.bookings.schedule import InstallmentSpec, PlannedInstallment
 from payable.core import clock, permissions
-from payable.core.errors import DomainError
+from payable.core.errors import DomainError, NotFound
 from payable.core.money import Money
 from payable.core.principal import Principal
 from payable.customers import service as customers
@@ -144,3 +144,17 @@ async def _insert_booking(session: AsyncSession, *, prefix: str, **values: objec
             if "uq_bookings_tenant_id_reference" not in str(error.orig):
                 raise
     raise RuntimeError("could not allocate a unique booking reference")
+
+
+async def lock(
+    *, session: AsyncSession, tenant_id: uuid.UUID, booking_id: uuid.UUID, field: str = "bookingId"
+) -> Booking:
+    """The booking, row-locked for this transaction: every change to one booking is serialized."""
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.tenant_id == tenant_id, Booking.id == booking_id)
+        .with_for_update()
+    )
+    if booking is None:
+        raise NotFound("booking", field)
+    return booking

@@ -11,6 +11,8 @@ from payable.core.principal import Principal, Role
 class Action(enum.StrEnum):
     READ = "read bookings"
     CREATE_BOOKING = "create bookings"
+    REQUEST_PAYMENT = "request or cancel payments"
+    CHECK_PAYMENT = "look payments up at the gateway"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
@@ -18,6 +20,8 @@ _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
 MATRIX: dict[Action, frozenset[Role]] = {
     Action.READ: frozenset(Role),
     Action.CREATE_BOOKING: _STAFF,
+    Action.REQUEST_PAYMENT: _STAFF,
+    Action.CHECK_PAYMENT: _STAFF | {Role.ACCOUNTANT},
 }
 
 

@@ -12,11 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.graphql.loaders import Loaders
+from payable.providers.registry import Providers
+from payable.settings import Settings
 
 
 @dataclass
 class Context:
     db: Database
+    providers: Providers
+    settings: Settings
     principal: Principal | None
     auth_error: str | None = None
     request: Any = None

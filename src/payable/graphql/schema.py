@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from payable.graphql.extensions import CloseReadSession, mask_bugs
+from payable.graphql.payment_mutations import PaymentMutations
 from payable.graphql.queries import BookingQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -20,7 +21,9 @@ from payable.verticals.course.graphql import CourseEnrollment, CourseMutations
 from payable.verticals.tour.graphql import TourBooking, TourMutations
 
 Query = merge_types("Query", (BookingQueries,))
-Mutation = merge_types("Mutation", (ClinicMutations, CourseMutations, TourMutations))
+Mutation = merge_types(
+    "Mutation", (ClinicMutations, CourseMutations, TourMutations, PaymentMutations)
+)
 
 
 def build_schema() -> strawberry.Schema:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, String, Text
+from sqlalchemy import Column, DateTime, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from payable.db.columns import (
@@ -31,5 +31,7 @@ class SandboxOrder(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     return_url: str = Field(sa_column=Column(Text, nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # How many status lookups the gateway answered: lets tests see work done once, not twice.
+    lookups: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

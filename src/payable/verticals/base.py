@@ -1,12 +1,35 @@
-"""What a vertical plugs into the core: its kind, its detail table and its reference prefix."""
+"""What a vertical plugs into the core: its kind, its detail table, its reference prefix and
+what it does once money for a booking is verified."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import SQLModel
 
 from payable.bookings.enums import BookingKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from payable.bookings.models import Booking
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What the core tells a vertical after it recorded verified money."""
+
+    first_payment: bool  # the booking had no verified money before
+    fully_paid: bool  # nothing is due any more
+
+
+AfterPayment = Callable[["AsyncSession", "Booking", PaymentFacts], Awaitable[None]]
+
+
+async def no_effect(_session: AsyncSession, _booking: Booking, _facts: PaymentFacts) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +37,5 @@ class Vertical:
     kind: BookingKind
     detail_model: type[SQLModel]  # one row per booking, primary key ``booking_id``
     reference_prefix: str
+    # Runs in the transaction that recorded verified money; never on unverified signals.
+    after_payment: AfterPayment = no_effect

@@ -14,6 +14,7 @@ from payable.bookings.enums import BookingStatus as DomainStatus
 from payable.bookings.enums import PaymentStatus as DomainPaymentStatus
 from payable.bookings.models import Booking as BookingRow
 from payable.bookings.queries import BookingView
+from payable.core import ids
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size
 from payable.graphql.types.common import (
@@ -147,6 +148,11 @@ BOOKING_TYPES: dict[str, type[PayableBooking]] = {}
 def register(kind: DomainKind, graphql_type: type[PayableBooking]) -> type[PayableBooking]:
     BOOKING_TYPES[kind.value] = graphql_type
     return graphql_type
+
+
+def booking_id(global_id: str, field: str = "bookingId") -> uuid.UUID:
+    """The local id behind a booking's global id, whichever vertical it names."""
+    return ids.local_id(global_id, *(t.__name__ for t in BOOKING_TYPES.values()), field=field)
 
 
 def to_graphql(view: BookingView) -> PayableBooking:

@@ -2,6 +2,7 @@
 
 from payable.bookings.enums import BookingKind
 from payable.verticals.base import Vertical
+from payable.verticals.course.effects import after_payment
 from payable.verticals.course.models import CourseEnrollment
 
-VERTICAL = Vertical(BookingKind.COURSE_ENROLLMENT, CourseEnrollment, "CO")
+VERTICAL = Vertical(BookingKind.COURSE_ENROLLMENT, CourseEnrollment, "CO", after_payment)

@@ -1,0 +1,141 @@
+"""Receiving gateway callbacks: kept first, verified, then processed once per event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from payable.core import clock
+from payable.db.engine import Database
+from payable.payments import verification
+from payable.payments.enums import VerifiedBy
+from payable.payments.inbox import CallbackStatus, ProviderCallback
+from payable.payments.models import PaymentRequest
+from payable.providers.base import (
+    CallbackEvent,
+    InvalidCallback,
+    OrderStatus,
+    Provider,
+    ProviderError,
+)
+
+log = structlog.get_logger("payable.callbacks")
+_inbox = ProviderCallback.__table__
+
+
+async def receive(
+    *,
+    db: Database,
+    provider: Provider,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+) -> int:
+    """Handle one delivery; the HTTP status to answer (401 unsigned, 503 retry later, else 200)."""
+    try:
+        event: CallbackEvent | None = provider.verify_callback(
+            headers=headers, query=query, body=body
+        )
+    except InvalidCallback as error:
+        log.warning("callback refused", provider=provider.name, reason=str(error))
+        event = None
+    callback_id = await _keep(db, provider.name, event, body)
+    if event is None:
+        return 401
+    try:
+        await _process(db, provider, callback_id, event)
+    except ProviderError as error:
+        await _mark(db, callback_id, CallbackStatus.FAILED, f"gateway lookup failed: {error.code}")
+        return 503
+    except Exception as error:
+        await _mark(db, callback_id, CallbackStatus.FAILED, type(error).__name__)
+        raise
+    return 200
+
+
+async def _keep(db: Database, provider: str, event: CallbackEvent | None, body: bytes) -> uuid.UUID:
+    """Write the arrival in its own transaction, so no later rollback loses it."""
+    async with db.session() as session, session.begin():
+        if event is None:
+            values = {"signature_valid": False, "status": CallbackStatus.REJECTED.value}
+            statement = insert(_inbox).values(
+                id=uuid.uuid4(), provider=provider, body=body, **values
+            )
+        else:
+            statement = (
+                insert(_inbox)
+                .values(
+                    id=uuid.uuid4(),
+                    provider=provider,
+                    body=body,
+                    event_id=event.event_id,
+                    provider_order_id=event.provider_order_id,
+                    signature_valid=True,
+                    status=CallbackStatus.RECEIVED.value,
+                )
+                .on_conflict_do_update(
+                    index_elements=[_inbox.c.provider, _inbox.c.event_id],
+                    index_where=_inbox.c.event_id.is_not(None),
+                    set_={"deliveries": _inbox.c.deliveries + 1},
+                )
+            )
+        return (await session.execute(statement.returning(_inbox.c.id))).scalar_one()
+
+
+async def _process(
+    db: Database, provider: Provider, callback_id: uuid.UUID, event: CallbackEvent
+) -> None:
+    """Apply a verified event once: duplicates wait on the inbox row, then find it processed."""
+    async with db.session() as session, session.begin():
+        status = await session.scalar(
+            select(_inbox.c.status).where(_inbox.c.id == callback_id).with_for_update()
+        )
+        if status == CallbackStatus.PROCESSED.value:
+            return
+        request = (
+            await session.execute(
+                select(PaymentRequest.id, PaymentRequest.tenant_id).where(
+                    PaymentRequest.provider == provider.name,
+                    PaymentRequest.provider_order_id == event.provider_order_id,
+                )
+            )
+        ).first()
+        if request is None:
+            await _set(
+                session, callback_id, CallbackStatus.PROCESSED, "no payment request has this order"
+            )
+            return
+        confirmed = await _confirm(provider, event)
+        if confirmed is not None:
+            await verification.apply(
+                session=session,
+                request_id=request.id,
+                tenant_id=request.tenant_id,
+                status=confirmed,
+                verified_by=VerifiedBy.WEBHOOK,
+            )
+        await _set(session, callback_id, CallbackStatus.PROCESSED, None)
+
+
+async def _confirm(provider: Provider, event: CallbackEvent) -> OrderStatus | None:
+    """What the gateway itself says now; a callback's own claim is only a wake-up call."""
+    if provider.supports_status_lookup:
+        return await provider.order_status(event.provider_order_id)
+    return None
+
+
+async def _set(session, callback_id: uuid.UUID, status: CallbackStatus, error: str | None) -> None:  # type: ignore[no-untyped-def]
+    await session.execute(
+        update(_inbox)
+        .where(_inbox.c.id == callback_id)
+        .values(status=status.value, error=error, processed_at=clock.now())
+    )
+
+
+async def _mark(db: Database, callback_id: uuid.UUID, status: CallbackStatus, error: str) -> None:
+    async with db.session() as session, session.begin():
+        await _set(session, callback_id, status, error)

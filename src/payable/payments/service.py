@@ -1,0 +1,244 @@
+"""Payment requests: one link per installment at a time, for what the installment still owes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import service as bookings
+from payable.bookings.enums import BookingStatus
+from payable.bookings.models import Booking, Installment
+from payable.core import clock, permissions
+from payable.core.errors import DomainError, NotFound
+from payable.core.money import Currency, Money
+from payable.core.principal import Principal
+from payable.payments import status as payment_status
+from payable.payments.enums import PaymentRequestStatus as Status
+from payable.payments.models import PaymentRequest
+from payable.providers.base import OrderRequest, Provider, ProviderError, ProviderUnavailable
+from payable.timeline import service as timeline
+
+MAX_EXPIRY_MINUTES = 7 * 24 * 60
+_CLOSED_BOOKINGS = (BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
+
+
+async def request_payment(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    provider: Provider,
+    public_url: str,
+    booking_id: uuid.UUID,
+    installment_id: uuid.UUID | None,
+    expires_in_minutes: int,
+    return_url: str | None,
+) -> uuid.UUID:
+    """The installment's active link, or a new one created at the gateway."""
+    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
+    if not 1 <= expires_in_minutes <= MAX_EXPIRY_MINUTES:
+        raise DomainError(
+            "INVALID_EXPIRY",
+            f"expiresInMinutes must be 1 to {MAX_EXPIRY_MINUTES}",
+            "expiresInMinutes",
+        )
+    if return_url is not None and not return_url.startswith(("https://", "http://")):
+        raise DomainError("INVALID_RETURN_URL", "returnUrl must be an http(s) URL", "returnUrl")
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    if booking.status in _CLOSED_BOOKINGS:
+        raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
+    installment = await _installment(session, booking, installment_id)
+    active = await _active_request(session, installment.id)
+    if active is not None:
+        if active.expires_at > clock.now():
+            return active.id
+        await expire(session=session, request=active, actor=principal.sub)
+    owed = installment.amount_due - installment.amount_paid
+    if owed <= 0:
+        raise DomainError("INSTALLMENT_PAID", "this installment is paid", "installmentId")
+
+    request_id = uuid.uuid4()
+    expires_at = clock.now() + timedelta(minutes=expires_in_minutes)
+    amount = Money(owed, Currency(booking.currency))
+    try:
+        order = await provider.create_order(
+            OrderRequest(
+                order_number=str(request_id),
+                amount=amount,
+                description=f"{booking.reference} {installment.label}",
+                return_url=f"{public_url.rstrip('/')}/payments/return/{request_id}",
+                expires_at=expires_at,
+            )
+        )
+    except ProviderUnavailable as error:
+        raise DomainError(
+            "PROVIDER_UNAVAILABLE", f"the payment gateway did not answer: {error.message}"
+        ) from None
+    except ProviderError as error:
+        raise DomainError(
+            "PROVIDER_REFUSED", f"the payment gateway refused ({error.code})"
+        ) from None
+    session.add(
+        PaymentRequest(
+            id=request_id,
+            tenant_id=booking.tenant_id,
+            booking_id=booking.id,
+            installment_id=installment.id,
+            currency=booking.currency,
+            amount=owed,
+            status=Status.PENDING.value,
+            provider=provider.name,
+            provider_order_id=order.provider_order_id,
+            payment_url=order.payment_url,
+            return_url=return_url,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type="PAYMENT_REQUESTED",
+        actor=principal.sub,
+        data={
+            "paymentRequestId": str(request_id),
+            "installment": installment.sequence,
+            "amount": {"amount": f"{owed:.2f}", "currency": booking.currency},
+            "provider": provider.name,
+            "expiresAt": expires_at.isoformat(),
+        },
+    )
+    await payment_status.recompute(session, booking.id)
+    return request_id
+
+
+async def cancel_request(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    provider: Provider,
+    request_id: uuid.UUID,
+    reason: str,
+) -> uuid.UUID:
+    """Withdraw a pending link (and its gateway order, where the gateway allows)."""
+    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
+    if not reason.strip():
+        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+    request = await lock_request(
+        session=session, tenant_id=principal.tenant_id, request_id=request_id
+    )
+    if request.status != Status.PENDING.value:
+        raise DomainError(
+            "NOT_PENDING", f"the payment request is {request.status.lower()}", "paymentRequestId"
+        )
+    reversed_at_gateway = True
+    try:
+        await provider.reverse(request.provider_order_id or "")
+    except ProviderError:
+        reversed_at_gateway = False  # the order lapses at the gateway; late money goes to review
+    await set_status(
+        session,
+        request,
+        Status.CANCELLED,
+        actor=principal.sub,
+        reason=reason,
+        event="PAYMENT_REQUEST_CANCELLED",
+        data={"reversedAtGateway": reversed_at_gateway},
+    )
+    return request.id
+
+
+async def expire(*, session: AsyncSession, request: PaymentRequest, actor: str = "system") -> None:
+    """Mark a pending link past its expiry EXPIRED (caller holds the booking lock)."""
+    await set_status(
+        session,
+        request,
+        Status.EXPIRED,
+        actor=actor,
+        reason=None,
+        event="PAYMENT_EXPIRED",
+        data={"expiresAt": request.expires_at.isoformat()},
+    )
+
+
+async def lock_request(
+    *, session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.UUID
+) -> PaymentRequest:
+    """The request with its booking locked first (the one lock order every path uses)."""
+    booking_id = await session.scalar(
+        select(PaymentRequest.booking_id).where(
+            PaymentRequest.tenant_id == tenant_id, PaymentRequest.id == request_id
+        )
+    )
+    if booking_id is None:
+        raise NotFound("payment request", "paymentRequestId")
+    await bookings.lock(session=session, tenant_id=tenant_id, booking_id=booking_id)
+    return await session.scalar(
+        select(PaymentRequest).where(PaymentRequest.id == request_id).with_for_update()
+    )
+
+
+async def set_status(
+    session: AsyncSession,
+    request: PaymentRequest,
+    status: Status,
+    *,
+    actor: str,
+    reason: str | None,
+    event: str,
+    data: dict[str, object],
+) -> None:
+    old = request.status
+    await session.execute(
+        update(PaymentRequest).where(PaymentRequest.id == request.id).values(status=status.value)
+    )
+    request.status = status.value
+    await timeline.append(
+        session=session,
+        tenant_id=request.tenant_id,
+        booking_id=request.booking_id,
+        type=event,
+        actor=actor,
+        reason=reason,
+        data={
+            "paymentRequestId": str(request.id),
+            "status": {"old": old, "new": status.value},
+            **data,
+        },
+    )
+    await payment_status.recompute(session, request.booking_id)
+
+
+async def _installment(
+    session: AsyncSession, booking: Booking, installment_id: uuid.UUID | None
+) -> Installment:
+    query = select(Installment).where(Installment.booking_id == booking.id)
+    if installment_id is not None:
+        found = await session.scalar(query.where(Installment.id == installment_id))
+        if found is None:
+            raise NotFound("installment", "installmentId")
+        return found
+    unpaid = await session.scalar(
+        query.where(Installment.amount_paid < Installment.amount_due)
+        .order_by(Installment.sequence)
+        .limit(1)
+    )
+    if unpaid is None:
+        raise DomainError("BOOKING_PAID", "nothing is due on this booking", "bookingId")
+    return unpaid
+
+
+async def _active_request(
+    session: AsyncSession, installment_id: uuid.UUID
+) -> PaymentRequest | None:
+    return await session.scalar(
+        select(PaymentRequest).where(
+            PaymentRequest.installment_id == installment_id,
+            PaymentRequest.status == Status.PENDING.value,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Plain HTTP endpoints beside GraphQL: gateway callbacks and the browser's return page."""

@@ -1,0 +1,30 @@
+"""POST (or GET, for gateways that call back that way) /webhooks/{provider}."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from payable.payments import callbacks
+from payable.providers.registry import UnknownProvider
+
+_REPLIES = {200: "ok", 401: "signature does not verify", 503: "try again later"}
+
+
+async def receive(request: Request) -> Response:
+    try:
+        provider = request.app.state.providers.by_name(request.path_params["provider"])
+    except UnknownProvider:
+        return PlainTextResponse("unknown provider", status_code=404)
+    status = await callbacks.receive(
+        db=request.app.state.db,
+        provider=provider,
+        headers=request.headers,
+        query=request.query_params,
+        body=await request.body(),
+    )
+    return PlainTextResponse(_REPLIES.get(status, "error"), status_code=status)
+
+
+routes = [Route("/webhooks/{provider}", receive, methods=["GET", "POST"])]
