@@ -15,7 +15,8 @@ CREATE_REQUEST = """mutation($input: CreatePaymentRequestInput!, $key: String) {
                      providerOrderId installment { id sequence } booking { id } }
   } }"""
 
-REFRESH = """mutation($id: ID!) { refreshPaymentStatus(paymentRequestId: $id) {
+REFRESH = """mutation($id: ID!) {
+  refreshPaymentStatus(paymentRequestId: $id) {
   errors { code message } paymentRequest { id status } } }"""
 
 CANCEL_REQUEST = """mutation($input: CancelPaymentRequestInput!) { cancelPaymentRequest(input: $input) {

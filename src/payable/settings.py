@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     sandbox_webhook_secrets: list[str] = ["sandbox-development-secret"]
     sandbox_callback: Literal["deliver", "duplicate", "drop"] = "deliver"
     sandbox_callback_delay_seconds: float = 0.0
+
+    # Real gateways (credentials never appear in logs or in the API).
+    arca_base_url: str = "https://ipaytest.arca.am:8445/payment/rest"
+    arca_username: SecretStr | None = None
+    arca_password: SecretStr | None = None
+    arca_callback_key: SecretStr | None = None
+    ameriabank_base_url: str = "https://servicestest.ameriabank.am/VPOS/"
+    ameriabank_client_id: SecretStr | None = None
+    ameriabank_username: SecretStr | None = None
+    ameriabank_password: SecretStr | None = None
 
     # Background workers: pending links are looked up at the gateway after this long.
     workers_enabled: bool = True

@@ -20,14 +20,11 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -36,6 +33,7 @@ import structlog
 
 from payable.core import clock
 from payable.core.money import Money
+from payable.providers import http
 from payable.providers.base import (
     CallbackEvent,
     CreatedOrder,
@@ -116,6 +114,7 @@ def ameria_order_id(order_number: str) -> int:
 class AmeriabankProvider:
     name = "ameriabank"
     supports_status_lookup = True
+    signs_callbacks = False
 
     def __init__(
         self,
@@ -190,47 +189,33 @@ class AmeriabankProvider:
         """POST one operation; the reply when its ResponseCode is in ``ok``, else raise.
         ``ok=None``: any code but an API error (GetPaymentDetails, see the module docstring)."""
         body = {"Username": self._config.username, "Password": self._config.password, **params}
-        response = await self._post(op, body)
-        try:
-            reply = json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            log.warning("provider.unreadable", provider=self.name, operation=op)
-            raise ProviderUnavailable(
-                f"Ameriabank {op}: non-JSON reply (HTTP {response.status_code})"
-            ) from None
-        if not isinstance(reply, dict) or reply.get("ResponseCode") is None:
+        label = f"Ameriabank {op}"
+        response = await http.post(
+            self._client,
+            f"{self._base}api/VPOS/{op}",
+            seconds=self._config.timeout_seconds,
+            label=label,
+            json=body,
+        )
+        reply = http.json_object(response, label)
+        if reply.get("ResponseCode") is None:
             raise ProviderUnavailable(f"Ameriabank {op}: reply without ResponseCode")
         code = str(reply["ResponseCode"]).strip()  # InitPayment: int 1; "01" is NOT success
         api_error = code in _SYSTEM_ERRORS or code in _API_ERRORS or code == _CREDENTIALS
         if (ok is None and not api_error) or (ok is not None and code in ok):
             return reply
-        message = self._redact(str(reply.get("ResponseMessage", "")))[:200]
+        config = self._config
+        message = http.redact(
+            str(reply.get("ResponseMessage", "")),
+            config.password,
+            config.username,
+            config.client_id,
+        )
         log.warning("provider.refused", provider=self.name, operation=op, code=code)
         # "07" is a system error, except where the protocol gives it a meaning of its own.
         if code in _SYSTEM_ERRORS or (code == "07" and op in ("InitPayment", "GetPaymentDetails")):
             raise ProviderUnavailable(f"Ameriabank {op}: system error {code}: {message}")
         raise ProviderError(code, f"Ameriabank {op} refused: ResponseCode {code}: {message}")
-
-    async def _post(self, op: str, body: dict[str, Any]) -> httpx.Response:
-        # asyncio.timeout bounds the whole exchange; httpx's own timeout is per socket operation.
-        url = f"{self._base}api/VPOS/{op}"
-        seconds = self._config.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                if self._client is not None:
-                    return await self._client.post(url, json=body, timeout=seconds)
-                async with httpx.AsyncClient() as client:
-                    return await client.post(url, json=body, timeout=seconds)
-        except (TimeoutError, httpx.RequestError) as exc:
-            # ``from None``: httpx errors carry the request, and the request carries the password.
-            log.warning("provider.unavailable", provider=self.name, operation=op)
-            raise ProviderUnavailable(f"Ameriabank {op}: {type(exc).__name__}") from None
-
-    def _redact(self, text: str) -> str:
-        for secret in (self._config.password, self._config.username, self._config.client_id):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
 
 def _order_status(payment_id: str, reply: dict[str, Any]) -> OrderStatus:

@@ -18,14 +18,11 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,6 +31,7 @@ import structlog
 
 from payable.core import clock
 from payable.core.money import Money
+from payable.providers import http
 from payable.providers.base import (
     CallbackEvent,
     CreatedOrder,
@@ -93,6 +91,7 @@ def callback_checksum(params: Mapping[str, str], key: str) -> str:
 class ArcaProvider:
     name = "arca"
     supports_status_lookup = True
+    signs_callbacks = True
 
     def __init__(
         self,
@@ -173,44 +172,21 @@ class ArcaProvider:
         """POST one operation; the reply when its errorCode is in ``ok``, else raise."""
         url = f"{self._config.base_url.rstrip('/')}/{name}.do"
         form = {"userName": self._config.username, "password": self._config.password, **params}
-        response = await self._post(name, url, form)
-        try:
-            reply = json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            log.warning("provider.unreadable", provider=self.name, operation=name)
-            raise ProviderUnavailable(
-                f"ArCa {name}.do: non-JSON reply (HTTP {response.status_code})"
-            ) from None
-        if not isinstance(reply, dict):
-            raise ProviderUnavailable(f"ArCa {name}.do: reply is not a JSON object")
+        label = f"ArCa {name}.do"
+        response = await http.post(
+            self._client, url, seconds=self._config.timeout_seconds, label=label, data=form
+        )
+        reply = http.json_object(response, label)
         code = str(reply.get("errorCode", "0")).strip() or "0"
         if code in ok:
             return reply
-        message = self._redact(str(reply.get("errorMessage", "")))[:200]
+        message = http.redact(
+            str(reply.get("errorMessage", "")), self._config.password, self._config.username
+        )
         log.warning("provider.refused", provider=self.name, operation=name, code=code)
         if code == _SYSTEM_ERROR:
             raise ProviderUnavailable(f"ArCa {name}.do: errorCode 7 (system error): {message}")
         raise ProviderError(code, f"ArCa {name}.do refused: errorCode {code}: {message}")
-
-    async def _post(self, name: str, url: str, form: dict[str, str]) -> httpx.Response:
-        # asyncio.timeout bounds the whole exchange; httpx's own timeout is per socket operation.
-        seconds = self._config.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                if self._client is not None:
-                    return await self._client.post(url, data=form, timeout=seconds)
-                async with httpx.AsyncClient() as client:
-                    return await client.post(url, data=form, timeout=seconds)
-        except (TimeoutError, httpx.RequestError) as exc:
-            # ``from None``: httpx errors carry the request, and the request carries the password.
-            log.warning("provider.unavailable", provider=self.name, operation=name)
-            raise ProviderUnavailable(f"ArCa {name}.do: {type(exc).__name__}") from None
-
-    def _redact(self, text: str) -> str:
-        for secret in (self._config.password, self._config.username):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
 
 def _order_status(order_id: str, reply: dict[str, Any]) -> OrderStatus:

@@ -89,6 +89,8 @@ class Provider(Protocol):
     name: str
     # Whether the gateway answers status lookups, so a callback can be confirmed server-side.
     supports_status_lookup: bool
+    # Whether it sends signed server-to-server callbacks (else /webhooks/<name> does not exist).
+    signs_callbacks: bool
 
     async def create_order(self, order: OrderRequest) -> CreatedOrder: ...
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from pydantic import SecretStr
+
 from payable.db.engine import Database
+from payable.providers.ameriabank import AmeriabankProvider, AmeriaConfig
+from payable.providers.arca import ArcaConfig, ArcaProvider
 from payable.providers.base import Provider
 from payable.sandbox.gateway import SandboxGateway
 from payable.settings import Settings
 
 
 class UnknownProvider(LookupError):
-    pass
+    """No such gateway, or one whose credentials are not configured."""
+
+
+def _secret(value: SecretStr | None, name: str) -> str:
+    if value is None:
+        raise UnknownProvider(f"{name} is not configured")
+    return value.get_secret_value()
 
 
 class Providers:
@@ -21,16 +31,37 @@ class Providers:
 
     @cached_property
     def sandbox(self) -> SandboxGateway:
-        return SandboxGateway(
-            self.db,
-            public_url=self.settings.public_url,
-            secrets=self.settings.sandbox_webhook_secrets,
+        s = self.settings
+        return SandboxGateway(self.db, public_url=s.public_url, secrets=s.sandbox_webhook_secrets)
+
+    @cached_property
+    def arca(self) -> ArcaProvider:
+        s = self.settings
+        config = ArcaConfig(
+            base_url=s.arca_base_url,
+            username=_secret(s.arca_username, "PAYABLE_ARCA_USERNAME"),
+            password=_secret(s.arca_password, "PAYABLE_ARCA_PASSWORD"),
+            callback_key=s.arca_callback_key.get_secret_value() if s.arca_callback_key else None,
+            timeout_seconds=s.provider_timeout_seconds,
         )
+        return ArcaProvider(config)
+
+    @cached_property
+    def ameriabank(self) -> AmeriabankProvider:
+        s = self.settings
+        config = AmeriaConfig(
+            base_url=s.ameriabank_base_url,
+            client_id=_secret(s.ameriabank_client_id, "PAYABLE_AMERIABANK_CLIENT_ID"),
+            username=_secret(s.ameriabank_username, "PAYABLE_AMERIABANK_USERNAME"),
+            password=_secret(s.ameriabank_password, "PAYABLE_AMERIABANK_PASSWORD"),
+            timeout_seconds=s.provider_timeout_seconds,
+        )
+        return AmeriabankProvider(config)
 
     def by_name(self, name: str) -> Provider:
-        if name == "sandbox":
-            return self.sandbox
-        raise UnknownProvider(name)
+        if name not in ("sandbox", "arca", "ameriabank"):
+            raise UnknownProvider(name)
+        return getattr(self, name)
 
     def for_tenant(self, tenant_slug: str) -> Provider:
         return self.by_name(

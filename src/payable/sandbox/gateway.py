@@ -52,6 +52,7 @@ _REPORTED = {
 class SandboxGateway:
     name = "sandbox"
     supports_status_lookup = True
+    signs_callbacks = True
 
     def __init__(self, db: Database, *, public_url: str, secrets: list[str]) -> None:
         self.db = db

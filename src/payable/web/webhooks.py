@@ -17,6 +17,8 @@ async def receive(request: Request) -> Response:
         provider = request.app.state.providers.by_name(request.path_params["provider"])
     except UnknownProvider:
         return PlainTextResponse("unknown provider", status_code=404)
+    if not provider.signs_callbacks:  # its browser returns go to /payments/return instead
+        return PlainTextResponse("this provider sends no callbacks", status_code=404)
     status = await callbacks.receive(
         db=request.app.state.db,
         provider=provider,
