@@ -19,7 +19,8 @@ REFRESH = """mutation($id: ID!) {
   refreshPaymentStatus(paymentRequestId: $id) {
   errors { code message } paymentRequest { id status } } }"""
 
-CANCEL_REQUEST = """mutation($input: CancelPaymentRequestInput!) { cancelPaymentRequest(input: $input) {
+CANCEL_REQUEST = """mutation($input: CancelPaymentRequestInput!) {
+  cancelPaymentRequest(input: $input) {
   errors { code field message } paymentRequest { id status } } }"""
 
 BOOKING = """query($id: ID!) { node(id: $id) { ... on PayableBooking {
