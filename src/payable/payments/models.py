@@ -71,6 +71,13 @@ class PaymentRequest(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
+    def status_at(self, now: datetime) -> PaymentRequestStatus:
+        """EXPIRED as soon as the expiry passes, before the sweeper has recorded it."""
+        status = PaymentRequestStatus(self.status)
+        if status is PaymentRequestStatus.PENDING and self.expires_at <= now:
+            return PaymentRequestStatus.EXPIRED
+        return status
+
 
 class Payment(SQLModel, table=True):
     """Money the server verified itself (signed callback or status lookup), or holds for review."""

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from payable.core import clock
 from payable.graphql.context import ctx
 from payable.graphql.types.common import Money, Node, PaymentRequestStatus, UserError
 from payable.graphql.types.schedule import Installment
-from payable.payments.enums import PaymentRequestStatus as DomainStatus
 from payable.payments.models import Payment as PaymentRow
 from payable.payments.models import PaymentRequest as PaymentRequestRow
 
@@ -50,9 +50,9 @@ class PaymentRequest(Node):
     def amount(self) -> Money:
         return Money.of(self.row.amount, self.row.currency)
 
-    @strawberry.field
+    @strawberry.field(description="EXPIRED as soon as expiresAt passes.")
     def status(self) -> PaymentRequestStatus:
-        return DomainStatus(self.row.status)
+        return self.row.status_at(clock.now())
 
     @strawberry.field
     def payment_url(self) -> str:

@@ -74,9 +74,10 @@ class Installment(Node):
         from payable.graphql.types.payments import PaymentRequest
 
         requests = await ctx(info).loaders.payment_requests.load(self.row.booking_id)
+        now = clock.now()
         active = [
             r
             for r in requests
-            if r.installment_id == self.row.id and r.status == PaymentRequestStatus.PENDING
+            if r.installment_id == self.row.id and r.status_at(now) is PaymentRequestStatus.PENDING
         ]
         return PaymentRequest(row=active[0]) if active else None
