@@ -287,6 +287,12 @@ def upgrade() -> None:
         "booking_events",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("sequence", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column(
+            "txid",
+            sa.BigInteger(),
+            server_default=sa.text("(pg_current_xact_id())::text::bigint"),
+            nullable=False,
+        ),
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("booking_id", sa.Uuid(), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),

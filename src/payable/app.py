@@ -100,6 +100,7 @@ def create_app(
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        await providers.close()
         await db.dispose()
         log.info("stopped")
 

@@ -89,13 +89,13 @@ async def _keep(db: Database, provider: str, event: CallbackEvent | None, body: 
 async def _process(
     db: Database, provider: Provider, callback_id: uuid.UUID, event: CallbackEvent
 ) -> None:
-    """Apply a verified event once: duplicates wait on the inbox row, then find it processed."""
-    async with db.session() as session, session.begin():
-        status = await session.scalar(
-            select(_inbox.c.status).where(_inbox.c.id == callback_id).with_for_update()
-        )
-        if status == CallbackStatus.PROCESSED.value:
-            return
+    """Apply a verified event once.
+
+    The gateway is asked first, with no lock held. A copy of the event that another delivery is
+    already processing is skipped, not waited for: that delivery answers for it, and if it
+    fails, the gateway's retry finds the event FAILED and runs it again.
+    """
+    async with db.session() as session:
         request = (
             await session.execute(
                 select(PaymentRequest.id, PaymentRequest.tenant_id).where(
@@ -104,12 +104,18 @@ async def _process(
                 )
             )
         ).first()
-        if request is None:
-            await _set(
-                session, callback_id, CallbackStatus.PROCESSED, "no payment request has this order"
-            )
+    if request is None:
+        await _mark(db, callback_id, CallbackStatus.PROCESSED, "no payment request has this order")
+        return
+    confirmed = await _confirm(provider, event)
+    async with db.session() as session, session.begin():
+        status = await session.scalar(
+            select(_inbox.c.status)
+            .where(_inbox.c.id == callback_id)
+            .with_for_update(skip_locked=True)
+        )
+        if status is None or status == CallbackStatus.PROCESSED.value:
             return
-        confirmed = await _confirm(provider, event)
         if confirmed is not None:
             await verification.apply(
                 session=session,

@@ -31,8 +31,15 @@ class Providers:
 
     @cached_property
     def sandbox(self) -> SandboxGateway:
+        # The sandbox stands in for a remote system: its own small pool, so the app waiting on
+        # it while holding a connection can never starve it of one.
         s = self.settings
-        return SandboxGateway(self.db, public_url=s.public_url, secrets=s.sandbox_webhook_secrets)
+        own = Database(self.db.url, pool_size=3)
+        return SandboxGateway(own, public_url=s.public_url, secrets=s.sandbox_webhook_secrets)
+
+    async def close(self) -> None:
+        if "sandbox" in self.__dict__:
+            await self.sandbox.db.dispose()
 
     @cached_property
     def arca(self) -> ArcaProvider:

@@ -29,7 +29,7 @@ def _button(outcome: str, label: str) -> str:
 
 
 async def _order(request: Request) -> SandboxOrder | None:
-    async with request.app.state.db.session() as session:
+    async with request.app.state.providers.sandbox.db.session() as session:
         return await session.scalar(
             select(SandboxOrder).where(SandboxOrder.id == _order_id(request))
         )
@@ -75,7 +75,7 @@ async def submit(request: Request) -> Response:
         return HTMLResponse(
             "<h1>outcome must be approve, decline or approve_3ds</h1>", status_code=400
         )
-    db = request.app.state.db
+    db = request.app.state.providers.sandbox.db
     async with db.session() as session, session.begin():
         order = await session.scalar(
             select(SandboxOrder).where(SandboxOrder.id == _order_id(request)).with_for_update()

@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Identity, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -26,6 +35,13 @@ class BookingEvent(SQLModel, table=True):
     sequence: int | None = Field(
         default=None,
         sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True),
+    )
+    # The writing transaction's id. Sequences are taken before commit, so transactions can
+    # commit out of sequence order; readers only go up to the oldest transaction still open.
+    txid: int = Field(
+        sa_column=Column(
+            BigInteger, nullable=False, server_default=text("(pg_current_xact_id())::text::bigint")
+        )
     )
     tenant_id: uuid.UUID = tenant_field()
     booking_id: uuid.UUID = Field()
