@@ -286,13 +286,7 @@ def upgrade() -> None:
     op.create_table(
         "booking_events",
         sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("sequence", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column(
-            "txid",
-            sa.BigInteger(),
-            server_default=sa.text("(pg_current_xact_id())::text::bigint"),
-            nullable=False,
-        ),
+        sa.Column("sequence", sa.BigInteger(), nullable=True),
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("booking_id", sa.Uuid(), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
@@ -634,7 +628,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_refunds_payment_id"), "refunds", ["payment_id"], unique=False)
     op.create_index(op.f("ix_refunds_tenant_id"), "refunds", ["tenant_id"], unique=False)
 
-    for statement in (*APPEND_ONLY_SQL, *SCHEDULE_SUM_SQL):
+    for statement in (*APPEND_ONLY_SQL, *EVENT_SEQUENCE_SQL, *SCHEDULE_SUM_SQL):
         op.execute(statement)
 
 
@@ -642,7 +636,11 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS bookings_schedule_sums_to_price ON bookings")
     op.execute("DROP TRIGGER IF EXISTS installments_sum_to_price ON installments")
     op.execute("DROP FUNCTION IF EXISTS payable_check_schedule()")
+    op.execute("DROP TRIGGER IF EXISTS booking_events_sequence_at_commit ON booking_events")
+    op.execute("DROP FUNCTION IF EXISTS payable_sequence_event()")
     op.execute("DROP TRIGGER IF EXISTS booking_events_append_only ON booking_events")
+    op.execute("DROP TRIGGER IF EXISTS booking_events_no_delete ON booking_events")
+    op.execute("DROP FUNCTION IF EXISTS payable_guard_event_update()")
     op.execute("DROP TRIGGER IF EXISTS booking_events_no_truncate ON booking_events")
     op.execute("DROP FUNCTION IF EXISTS payable_reject_change()")
     op.drop_index(op.f("ix_refunds_tenant_id"), table_name="refunds")
@@ -673,6 +671,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_booking_events_tenant_id"), table_name="booking_events")
     op.drop_index("ix_booking_events_booking_sequence", table_name="booking_events")
     op.drop_table("booking_events")
+    op.execute("DROP SEQUENCE IF EXISTS booking_event_sequence")
     op.drop_index(op.f("ix_bookings_tenant_id"), table_name="bookings")
     op.drop_index(op.f("ix_bookings_policy_version_id"), table_name="bookings")
     op.drop_index(op.f("ix_bookings_customer_id"), table_name="bookings")
@@ -700,7 +699,8 @@ def downgrade() -> None:
     op.drop_table("tenants")
 
 
-# History is never erased: the database itself refuses to change or remove an event.
+# History is never erased: the database itself refuses to change or remove an event. The one
+# write an event ever gets is its sequence number, given once, at commit.
 APPEND_ONLY_SQL = (
     """
 CREATE FUNCTION payable_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -708,10 +708,44 @@ BEGIN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END $$""",
-    """CREATE TRIGGER booking_events_append_only BEFORE UPDATE OR DELETE ON booking_events
+    """
+CREATE FUNCTION payable_guard_event_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.sequence IS NULL AND NEW.sequence IS NOT NULL
+       AND (NEW.id, NEW.tenant_id, NEW.booking_id, NEW.type, NEW.actor, NEW.reason, NEW.data,
+            NEW.occurred_at)
+       IS NOT DISTINCT FROM
+           (OLD.id, OLD.tenant_id, OLD.booking_id, OLD.type, OLD.actor, OLD.reason, OLD.data,
+            OLD.occurred_at)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'booking_events is append-only: UPDATE refused'
+        USING ERRCODE = 'insufficient_privilege';
+END $$""",
+    """CREATE TRIGGER booking_events_append_only BEFORE UPDATE ON booking_events
+    FOR EACH ROW EXECUTE FUNCTION payable_guard_event_update()""",
+    """CREATE TRIGGER booking_events_no_delete BEFORE DELETE ON booking_events
     FOR EACH ROW EXECUTE FUNCTION payable_reject_change()""",
     """CREATE TRIGGER booking_events_no_truncate BEFORE TRUNCATE ON booking_events
     FOR EACH STATEMENT EXECUTE FUNCTION payable_reject_change()""",
+)
+
+# Sequences follow commit order within a tenant: numbers are drawn at commit under a
+# per-tenant lock that is released only once the commit is visible. A reader that has seen
+# sequence N of a tenant will never later meet a smaller one of that tenant.
+EVENT_SEQUENCE_SQL = (
+    "CREATE SEQUENCE booking_event_sequence",
+    """
+CREATE FUNCTION payable_sequence_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(NEW.tenant_id::text, 7));
+    UPDATE booking_events SET sequence = nextval('booking_event_sequence') WHERE id = NEW.id;
+    RETURN NULL;
+END $$""",
+    """CREATE CONSTRAINT TRIGGER booking_events_sequence_at_commit
+    AFTER INSERT ON booking_events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payable_sequence_event()""",
 )
 
 # A booking's installments add up to its price, checked at commit so a transaction may change

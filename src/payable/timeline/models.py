@@ -4,16 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    ForeignKeyConstraint,
-    Identity,
-    Index,
-    String,
-    Text,
-    text,
-)
+from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -21,7 +12,8 @@ from payable.db.columns import created_at_field, id_field, tenant_field
 
 
 class BookingEvent(SQLModel, table=True):
-    """One change to a booking. The database refuses UPDATE and DELETE on this table."""
+    """One change to a booking. The database refuses UPDATE (but the sequence at commit),
+    DELETE and TRUNCATE on this table."""
 
     __tablename__ = "booking_events"
     __table_args__ = (
@@ -31,17 +23,10 @@ class BookingEvent(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    # Global and strictly increasing: the resume cursor for subscriptions.
+    # Global, strictly increasing, and drawn at commit (by a trigger), so that within a tenant
+    # it follows commit order: the resume cursor for subscriptions. NULL until commit.
     sequence: int | None = Field(
-        default=None,
-        sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True),
-    )
-    # The writing transaction's id. Sequences are taken before commit, so transactions can
-    # commit out of sequence order; readers only go up to the oldest transaction still open.
-    txid: int = Field(
-        sa_column=Column(
-            BigInteger, nullable=False, server_default=text("(pg_current_xact_id())::text::bigint")
-        )
+        default=None, sa_column=Column(BigInteger, nullable=True, unique=True)
     )
     tenant_id: uuid.UUID = tenant_field()
     booking_id: uuid.UUID = Field()

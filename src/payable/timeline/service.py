@@ -11,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.timeline.models import BookingEvent
 
 CHANNEL = "booking_events"
-_MARK = "timeline.transaction"
+_MARK = "timeline.notified"
 
-# Gives the transaction its id now (so every event of it carries the id it commits under) and
-# wakes listeners at commit. PostgreSQL folds identical notifications of one transaction into
-# one, and this runs once per transaction and tenant anyway.
-_BEGIN = text("SELECT pg_current_xact_id()::text::bigint, pg_notify(:channel, :tenant)")
+# Wakes listeners at commit (NOTIFY is transactional). Sent once per transaction and tenant:
+# NOTIFY takes a global lock at commit, so fewer is better.
+_NOTIFY = text("SELECT pg_notify(:channel, :tenant)")
 
 
 async def append(
@@ -33,7 +32,6 @@ async def append(
     await session.execute(
         insert(BookingEvent.__table__).values(
             id=uuid.uuid4(),
-            txid=await _transaction_id(session, tenant_id),
             tenant_id=tenant_id,
             booking_id=booking_id,
             type=type,
@@ -42,16 +40,15 @@ async def append(
             data=data or {},
         )
     )
+    await _notify_once(session, tenant_id)
 
 
-async def _transaction_id(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+async def _notify_once(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     transaction = session.get_transaction()
     mark = session.info.get(_MARK)
     if mark is None or mark[0] is not transaction:
-        mark = (transaction, {})
+        mark = (transaction, set())
         session.info[_MARK] = mark
-    notified: dict[uuid.UUID, int] = mark[1]
-    if tenant_id not in notified:
-        result = await session.execute(_BEGIN, {"channel": CHANNEL, "tenant": str(tenant_id)})
-        notified[tenant_id] = result.scalar_one()
-    return notified[tenant_id]
+    if tenant_id not in mark[1]:
+        await session.execute(_NOTIFY, {"channel": CHANNEL, "tenant": str(tenant_id)})
+        mark[1].add(tenant_id)
