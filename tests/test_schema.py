@@ -33,7 +33,6 @@ PENDING = {
     "Mutation.markNoShow": "issue 4",
     "Mutation.requestRefund": "issue 4",
     "Mutation.approveRefund": "issue 4",
-    "Subscription": "issue 5",
     "RescheduleAppointmentInput": "issue 4",
     "TransferEnrollmentInput": "issue 4",
     "TransferTourInput": "issue 4",

@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
-from payable.db.engine import Database
+from payable.db.engine import Database, asyncpg_dsn
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
 from payable.payments import workers
@@ -25,18 +27,22 @@ from payable.providers.registry import Providers
 from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
+from payable.timeline.hub import EventHub
 from payable.web import returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
 
 class PayableGraphQL(GraphQL):
-    def __init__(self, db: Database, secret: str, providers: Providers, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+    def __init__(
+        self, db: Database, secret: str, providers: Providers, settings: Settings, hub: EventHub
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql", keep_alive=True, keep_alive_interval=15)
         self.db = db
         self.secret = secret
         self.providers = providers
         self.settings = settings
+        self.hub = hub
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
@@ -44,11 +50,26 @@ class PayableGraphQL(GraphQL):
             db=self.db,
             providers=self.providers,
             settings=self.settings,
+            hub=self.hub,
             principal=principal,
             auth_error=error,
             request=request,
             response=response,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Subscriptions authenticate in connection_init: {"Authorization": "Bearer …"}."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is None and context.principal is not None:
+            return UNSET  # already authenticated by the upgrade request's header
+        principal, error = await self.authenticate(header if isinstance(header, str) else None)
+        if principal is None:
+            reason = error or 'send {"Authorization": "Bearer <token>"} in connection_init'
+            await context.request.close(code=4403, reason=reason[:120])
+            raise ConnectionRejectionError({"message": reason})
+        context.principal, context.auth_error = principal, None
+        return UNSET
 
     async def authenticate(self, header: str | None) -> tuple[Principal | None, str | None]:
         """The caller behind an ``Authorization: Bearer`` header; provisions new tenants."""
@@ -72,7 +93,8 @@ def create_app(
     settings = settings or get_settings()
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
-    graphql = PayableGraphQL(db, jwt_secret, providers, settings)
+    hub = EventHub(asyncpg_dsn(db.url), poll_seconds=settings.subscription_poll_seconds)
+    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -89,6 +111,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        hub.start()
         worker = (
             asyncio.create_task(workers.run(db, providers, settings))
             if settings.workers_enabled
@@ -100,6 +123,7 @@ def create_app(
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        await hub.stop()
         await providers.close()
         await db.dispose()
         log.info("stopped")
@@ -119,4 +143,5 @@ def create_app(
     app.state.db = db
     app.state.providers = providers
     app.state.settings = settings
+    app.state.hub = hub
     return app

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     ameriabank_username: SecretStr | None = None
     ameriabank_password: SecretStr | None = None
 
+    # Subscriptions: events read per round, how far behind a live subscriber may fall before it
+    # is ended (it resumes with `after`), and the slow poll that covers lost notifications.
+    subscription_batch: int = 100
+    subscription_max_backlog: int = 10_000
+    subscription_poll_seconds: float = 10.0
+
     # Background workers: pending links are looked up at the gateway after this long.
     workers_enabled: bool = True
     poll_pending_after_minutes: float = 5.0

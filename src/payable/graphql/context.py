@@ -14,6 +14,7 @@ from payable.db.engine import Database
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
+from payable.timeline.hub import EventHub
 
 
 @dataclass
@@ -21,8 +22,10 @@ class Context:
     db: Database
     providers: Providers
     settings: Settings
+    hub: EventHub
     principal: Principal | None
     auth_error: str | None = None
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     request: Any = None
     response: Any = None
     _session: AsyncSession | None = field(default=None, repr=False)

@@ -13,6 +13,7 @@ from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.payment_mutations import PaymentMutations
 from payable.graphql.queries import BookingQueries
 from payable.graphql.scalars import DecimalScalar
+from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.settings import get_settings
@@ -21,6 +22,7 @@ from payable.verticals.course.graphql import CourseEnrollment, CourseMutations
 from payable.verticals.tour.graphql import TourBooking, TourMutations
 
 Query = merge_types("Query", (BookingQueries,))
+Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
     "Mutation", (ClinicMutations, CourseMutations, TourMutations, PaymentMutations)
 )
@@ -30,6 +32,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Variants are reached through the interface; payloads of later issues' mutations
         # are part of the contract already.
         types=[

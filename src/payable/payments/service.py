@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
@@ -16,7 +16,9 @@ from payable.core.errors import DomainError, NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
 from payable.payments import status as payment_status
+from payable.payments import transitions, verification
 from payable.payments.enums import PaymentRequestStatus as Status
+from payable.payments.enums import VerifiedBy
 from payable.payments.models import PaymentRequest
 from payable.providers.base import OrderRequest, Provider, ProviderError, ProviderUnavailable
 from payable.timeline import service as timeline
@@ -56,7 +58,10 @@ async def request_payment(
     if active is not None:
         if active.expires_at > clock.now():
             return active.id
-        await expire(session=session, request=active, actor=principal.sub)
+        await _settle(session, provider, active)
+        if active.status != Status.EXPIRED.value:
+            return active.id  # money came in on it after all: nothing new is asked for
+        await session.refresh(installment)
     owed = installment.amount_due - installment.amount_paid
     if owed <= 0:
         raise DomainError("INSTALLMENT_PAID", "this installment is paid", "installmentId")
@@ -129,7 +134,7 @@ async def cancel_request(
     permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
     if not reason.strip():
         raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
-    request = await lock_request(
+    request = await transitions.lock_request(
         session=session, tenant_id=principal.tenant_id, request_id=request_id
     )
     if request.status != Status.PENDING.value:
@@ -141,7 +146,7 @@ async def cancel_request(
         await provider.reverse(request.provider_order_id or "")
     except ProviderError:
         reversed_at_gateway = False  # the order lapses at the gateway; late money goes to review
-    await set_status(
+    await transitions.set_status(
         session,
         request,
         Status.CANCELLED,
@@ -153,65 +158,22 @@ async def cancel_request(
     return request.id
 
 
-async def expire(*, session: AsyncSession, request: PaymentRequest, actor: str = "system") -> None:
-    """Mark a pending link past its expiry EXPIRED (caller holds the booking lock)."""
-    await set_status(
-        session,
-        request,
-        Status.EXPIRED,
-        actor=actor,
-        reason=None,
-        event="PAYMENT_EXPIRED",
-        data={"expiresAt": request.expires_at.isoformat()},
-    )
-
-
-async def lock_request(
-    *, session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.UUID
-) -> PaymentRequest:
-    """The request with its booking locked first (the one lock order every path uses)."""
-    booking_id = await session.scalar(
-        select(PaymentRequest.booking_id).where(
-            PaymentRequest.tenant_id == tenant_id, PaymentRequest.id == request_id
-        )
-    )
-    if booking_id is None:
-        raise NotFound("payment request", "paymentRequestId")
-    await bookings.lock(session=session, tenant_id=tenant_id, booking_id=booking_id)
-    return await session.scalar(
-        select(PaymentRequest).where(PaymentRequest.id == request_id).with_for_update()
-    )
-
-
-async def set_status(
-    session: AsyncSession,
-    request: PaymentRequest,
-    status: Status,
-    *,
-    actor: str,
-    reason: str | None,
-    event: str,
-    data: dict[str, object],
-) -> None:
-    old = request.status
-    await session.execute(
-        update(PaymentRequest).where(PaymentRequest.id == request.id).values(status=status.value)
-    )
-    request.status = status.value
-    await timeline.append(
+async def _settle(session: AsyncSession, provider: Provider, request: PaymentRequest) -> None:
+    """Before replacing an expired link, ask the gateway whether it was paid after all."""
+    try:
+        status = await provider.order_status(request.provider_order_id or "")
+    except ProviderError as error:
+        raise DomainError(
+            "PROVIDER_UNAVAILABLE",
+            f"cannot confirm the expired link was not paid ({error.code}); try again later",
+        ) from None
+    await verification.apply(
         session=session,
+        request_id=request.id,
         tenant_id=request.tenant_id,
-        booking_id=request.booking_id,
-        type=event,
-        actor=actor,
-        reason=reason,
-        data={
-            "paymentRequestId": str(request.id),
-            "status": {"old": old, "new": status.value},
-            **data,
-        },
+        status=status,
+        verified_by=VerifiedBy.STATUS_LOOKUP,
     )
-    await payment_status.recompute(session, request.booking_id)
 
 
 async def _installment(

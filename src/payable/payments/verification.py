@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking, Installment
 from payable.core import clock
-from payable.payments import service as requests
 from payable.payments import status as payment_status
+from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.enums import PaymentState, VerifiedBy
 from payable.payments.models import Payment, PaymentRequest
@@ -38,7 +38,7 @@ async def apply(
     verified_by: VerifiedBy,
 ) -> None:
     """Bring the payment request (and its booking) in line with the gateway's answer."""
-    request = await requests.lock_request(
+    request = await transitions.lock_request(
         session=session, tenant_id=tenant_id, request_id=request_id
     )
     await session.execute(
@@ -51,7 +51,7 @@ async def apply(
     elif request.status != Status.PENDING.value:
         return  # a late decline or expiry never downgrades what is already settled
     elif status.state in (OrderState.DECLINED, OrderState.REVERSED):
-        await requests.set_status(
+        await transitions.set_status(
             session,
             request,
             Status.FAILED,
@@ -61,7 +61,7 @@ async def apply(
             data={"gatewayState": status.state.value},
         )
     elif status.state is OrderState.EXPIRED or request.expires_at <= clock.now():
-        await requests.expire(session=session, request=request)
+        await transitions.expire(session=session, request=request)
 
 
 async def _money_arrived(
@@ -138,7 +138,7 @@ async def _hold_for_review(
         payment_id=payment.id,
         details=details,
     )
-    await requests.set_status(
+    await transitions.set_status(
         session,
         request,
         Status.MANUAL_REVIEW,
@@ -173,7 +173,7 @@ async def _record_verified(
         .returning(Booking)
         .execution_options(populate_existing=True)
     )
-    await requests.set_status(
+    await transitions.set_status(
         session,
         request,
         Status.PAID,

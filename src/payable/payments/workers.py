@@ -16,7 +16,6 @@ from sqlalchemy import or_, select, update
 from payable.core import clock
 from payable.db.engine import Database
 from payable.payments import lookup
-from payable.payments import service as requests
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
 from payable.providers.registry import Providers
@@ -62,16 +61,17 @@ async def poll_pending(db: Database, providers: Providers, *, older_than: timede
     """Look up pending requests at their gateway; how many were looked up."""
     claimed = await claim_pending(db, older_than=older_than)
     for request_id, provider in claimed:
-        await lookup.check(db=db, provider=providers.by_name(provider), request_id=request_id)
+        await _look_up(db, providers, request_id, provider)
     return len(claimed)
 
 
-async def sweep_expired(db: Database, *, limit: int = BATCH) -> int:
-    """Expire pending links past their expiry that nobody asked about (with their event)."""
+async def sweep_expired(db: Database, providers: Providers, *, limit: int = BATCH) -> int:
+    """Settle pending links past their expiry: the gateway is asked first, so money taken in
+    time whose callback was lost is recorded, and only a link nobody paid becomes EXPIRED."""
     async with db.session() as session, session.begin():
         due = (
             await session.execute(
-                select(PaymentRequest.id, PaymentRequest.tenant_id)
+                select(PaymentRequest.id, PaymentRequest.provider)
                 .where(
                     PaymentRequest.status == Status.PENDING.value,
                     PaymentRequest.expires_at <= clock.now(),
@@ -80,16 +80,28 @@ async def sweep_expired(db: Database, *, limit: int = BATCH) -> int:
                 .with_for_update(skip_locked=True)
             )
         ).all()
-    expired = 0
+    settled = 0
     for row in due:
+        settled += await _look_up(db, providers, row.id, row.provider)
+    return settled
+
+
+async def _look_up(db: Database, providers: Providers, request_id: uuid.UUID, provider: str) -> int:
+    """One lookup; a failure is logged and recorded on the request, never ends the round."""
+    try:
+        error = await lookup.check(
+            db=db, provider=providers.by_name(provider), request_id=request_id
+        )
+    except Exception as failure:  # one bad row must not stop the others
+        log.exception("lookup failed", payment_request_id=str(request_id), provider=provider)
+        error = type(failure).__name__
         async with db.session() as session, session.begin():
-            request = await requests.lock_request(
-                session=session, tenant_id=row.tenant_id, request_id=row.id
+            await session.execute(
+                update(PaymentRequest)
+                .where(PaymentRequest.id == request_id)
+                .values(last_error=error[:64])
             )
-            if request.status == Status.PENDING.value and request.expires_at <= clock.now():
-                await requests.expire(session=session, request=request)
-                expired += 1
-    return expired
+    return 0 if error else 1
 
 
 async def run(db: Database, providers: Providers, settings: Settings) -> None:
@@ -97,7 +109,7 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
     older_than = timedelta(minutes=settings.poll_pending_after_minutes)
     while True:
         try:
-            await sweep_expired(db)
+            await sweep_expired(db, providers)
             await poll_pending(db, providers, older_than=older_than)
         except Exception:  # a bad round must not end the loop; it is logged and retried
             log.exception("worker round failed")
