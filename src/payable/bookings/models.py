@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     ForeignKeyConstraint,
     Integer,
     String,
@@ -65,6 +66,9 @@ class Booking(SQLModel, table=True):
     price: Decimal = money_field()
     amount_paid: Decimal = money_field(zero_default=True)
     amount_refunded: Decimal = money_field(zero_default=True)
+    # When the booking was cancelled or marked a no-show, and why: refund quotes need both.
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    close_cause: str | None = Field(default=None, sa_column=Column(String(32)))
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

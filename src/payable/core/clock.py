@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 BUSINESS_ZONE = ZoneInfo("Asia/Yerevan")
@@ -14,3 +14,8 @@ def now() -> datetime:
 
 def today() -> date:
     return now().astimezone(BUSINESS_ZONE).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of a business day (Yerevan), as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=BUSINESS_ZONE)

@@ -13,15 +13,43 @@ class Action(enum.StrEnum):
     CREATE_BOOKING = "create bookings"
     REQUEST_PAYMENT = "request or cancel payments"
     CHECK_PAYMENT = "look payments up at the gateway"
+    CHANGE_BOOKING = "reschedule, transfer or change bookings"
+    CANCEL_BOOKING = "cancel bookings"
+    CANCEL_DEPARTURE = "cancel a whole tour departure"
+    MARK_NO_SHOW = "mark no-shows"
+    REQUEST_REFUND = "request refunds"
+    DECIDE_REFUND = "approve or reject refunds"
+    PAUSE_ACCESS = "pause or resume enrollments"
+    OVERRIDE_ACCESS = "override course access"
+    APPLY_DISCOUNT = "apply discounts"
+    PUBLISH_POLICY = "publish cancellation policies"
+    NOTES = "read or write CRM notes"
+    RESOLVE_TASK = "resolve review tasks"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
+_MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
+_MONEY = frozenset({Role.ADMIN, Role.ACCOUNTANT})
 
+# Integrators only read. Support serves customers but decides no money and no exceptions;
+# accountants decide refunds and close reviews but do not change bookings.
 MATRIX: dict[Action, frozenset[Role]] = {
     Action.READ: frozenset(Role),
     Action.CREATE_BOOKING: _STAFF,
     Action.REQUEST_PAYMENT: _STAFF,
     Action.CHECK_PAYMENT: _STAFF | {Role.ACCOUNTANT},
+    Action.CHANGE_BOOKING: _STAFF,
+    Action.CANCEL_BOOKING: _STAFF,
+    Action.CANCEL_DEPARTURE: _MANAGERS,
+    Action.MARK_NO_SHOW: _MANAGERS,
+    Action.REQUEST_REFUND: _STAFF,
+    Action.DECIDE_REFUND: _MONEY,
+    Action.PAUSE_ACCESS: _STAFF,
+    Action.OVERRIDE_ACCESS: _MANAGERS,
+    Action.APPLY_DISCOUNT: _MANAGERS,
+    Action.PUBLISH_POLICY: frozenset({Role.ADMIN}),
+    Action.NOTES: _STAFF,
+    Action.RESOLVE_TASK: _MANAGERS | {Role.ACCOUNTANT},
 }
 
 

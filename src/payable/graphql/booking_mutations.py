@@ -16,6 +16,7 @@ async def booking_payload(
     info: strawberry.Info,
     *,
     operation: str,
+    permission: permissions.Action,
     request: Any,
     idempotency_key: str | None,
     action: mutation.Action,
@@ -23,7 +24,7 @@ async def booking_payload(
     outcome = await mutation.run(
         info,
         operation=operation,
-        permission=permissions.Action.CREATE_BOOKING,
+        permission=permission,
         request=request,
         idempotency_key=idempotency_key,
         action=action,

@@ -10,8 +10,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from payable.graphql.extensions import CloseReadSession, mask_bugs
+from payable.graphql.lifecycle_mutations import LifecycleMutations
 from payable.graphql.payment_mutations import PaymentMutations
+from payable.graphql.policy_mutations import PolicyMutations
 from payable.graphql.queries import BookingQueries
+from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -21,10 +24,19 @@ from payable.verticals.clinic.graphql import ClinicAppointment, ClinicMutations
 from payable.verticals.course.graphql import CourseEnrollment, CourseMutations
 from payable.verticals.tour.graphql import TourBooking, TourMutations
 
-Query = merge_types("Query", (BookingQueries,))
+Query = merge_types("Query", (BookingQueries, RefundQueries))
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
-    "Mutation", (ClinicMutations, CourseMutations, TourMutations, PaymentMutations)
+    "Mutation",
+    (
+        ClinicMutations,
+        CourseMutations,
+        TourMutations,
+        PaymentMutations,
+        LifecycleMutations,
+        RefundMutations,
+        PolicyMutations,
+    ),
 )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.enums import BookingKind
+from payable.core import permissions
 from payable.core.errors import DomainError
+from payable.core.principal import Principal
 from payable.policies.models import CancellationPolicy, PolicyVersion
 
 # A fresh tenant's terms: free cancellation up to 24 h before, 50% after, nothing for a no-show.
@@ -72,3 +75,94 @@ async def current_version_id(
             "POLICY_KIND_MISMATCH", f"policy {code!r} is not for {kind.value}", "policyCode"
         )
     return row.id
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    free_cancellation_hours: int
+    late_cancellation_refund_percent: int
+    no_show_refund_percent: int
+
+    def validate(self) -> None:
+        if not 0 <= self.free_cancellation_hours <= 24 * 365:
+            raise DomainError(
+                "INVALID_POLICY", "freeCancellationHours must be 0 to 8760", "freeCancellationHours"
+            )
+        for name, value in (
+            ("lateCancellationRefundPercent", self.late_cancellation_refund_percent),
+            ("noShowRefundPercent", self.no_show_refund_percent),
+        ):
+            if not 0 <= value <= 100:
+                raise DomainError("INVALID_POLICY", f"{name} must be 0 to 100", name)
+
+
+async def publish(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    kind: BookingKind,
+    code: str,
+    terms: Terms,
+    make_default: bool,
+) -> uuid.UUID:
+    """A new version of ``code`` (or its first). Bookings keep the version they were made under."""
+    permissions.require(principal, permissions.Action.PUBLISH_POLICY)
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise DomainError("INVALID_POLICY", "code must be 1 to 64 characters", "code")
+    terms.validate()
+    policies = CancellationPolicy.__table__
+    policy = (
+        await session.execute(
+            select(policies)
+            .where(policies.c.tenant_id == principal.tenant_id, policies.c.code == code)
+            .with_for_update()
+        )
+    ).first()
+    if policy is None:
+        policy_id = uuid.uuid4()
+        await session.execute(
+            insert(policies).values(
+                id=policy_id,
+                tenant_id=principal.tenant_id,
+                kind=kind.value,
+                code=code,
+                is_default=False,
+            )
+        )
+        version = 1
+    elif policy.kind != kind.value:
+        raise DomainError("POLICY_KIND_MISMATCH", f"policy {code!r} is for {policy.kind}", "kind")
+    else:
+        policy_id = policy.id
+        latest = await session.scalar(
+            select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy_id)
+        )
+        version = (latest or 0) + 1
+    if make_default:
+        await session.execute(
+            update(policies)
+            .where(
+                policies.c.tenant_id == principal.tenant_id,
+                policies.c.kind == kind.value,
+                policies.c.id != policy_id,
+            )
+            .values(is_default=False)
+        )
+        await session.execute(
+            update(policies).where(policies.c.id == policy_id).values(is_default=True)
+        )
+    version_id = uuid.uuid4()
+    await session.execute(
+        insert(PolicyVersion.__table__).values(
+            id=version_id,
+            tenant_id=principal.tenant_id,
+            policy_id=policy_id,
+            version=version,
+            published_by=principal.sub,
+            free_cancellation_hours=terms.free_cancellation_hours,
+            late_cancellation_refund_percent=terms.late_cancellation_refund_percent,
+            no_show_refund_percent=terms.no_show_refund_percent,
+        )
+    )
+    return version_id

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, String, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, String, Text
 from sqlmodel import Field, SQLModel
 
 from payable.db.columns import (
@@ -40,5 +40,7 @@ class Refund(SQLModel, table=True):
     requested_by: str = Field(sa_column=Column(String(128), nullable=False))
     approved_by: str | None = Field(default=None, sa_column=Column(String(128)))
     provider_refund_reference: str | None = Field(default=None, sa_column=Column(String(128)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    failure: str | None = Field(default=None, sa_column=Column(String(64)))  # the gateway's code
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

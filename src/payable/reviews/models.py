@@ -25,6 +25,9 @@ class TaskKind(enum.StrEnum):
     LATE_PAYMENT = "LATE_PAYMENT"  # money for an expired or cancelled request
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # amount or currency differs from the request
     UNCLEAR_PAYMENT = "UNCLEAR_PAYMENT"  # the gateway says something we cannot map
+    REFUND_FAILED = "REFUND_FAILED"  # the gateway refused an approved refund
+    REFUND_UNCONFIRMED = "REFUND_UNCONFIRMED"  # the gateway did not answer: did it happen?
+    OVERRIDE_REQUEST = "OVERRIDE_REQUEST"  # someone asks a manager to make an exception
 
 
 class TaskStatus(enum.StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import SQLModel
@@ -26,9 +27,15 @@ class PaymentFacts:
 
 
 AfterPayment = Callable[["AsyncSession", "Booking", PaymentFacts], Awaitable[None]]
+OnClose = Callable[["AsyncSession", "Booking"], Awaitable[None]]
+ServiceStart = Callable[[SQLModel], datetime]
 
 
 async def no_effect(_session: AsyncSession, _booking: Booking, _facts: PaymentFacts) -> None:
+    return None
+
+
+async def nothing_to_release(_session: AsyncSession, _booking: Booking) -> None:
     return None
 
 
@@ -37,5 +44,9 @@ class Vertical:
     kind: BookingKind
     detail_model: type[SQLModel]  # one row per booking, primary key ``booking_id``
     reference_prefix: str
+    # When the service begins: cancellation windows and no-shows are measured from it.
+    service_start: ServiceStart
     # Runs in the transaction that recorded verified money; never on unverified signals.
     after_payment: AfterPayment = no_effect
+    # Runs when the booking is cancelled or marked a no-show (e.g. free a clinic slot).
+    on_close: OnClose = nothing_to_release

@@ -2,7 +2,14 @@
 
 from payable.bookings.enums import BookingKind
 from payable.verticals.base import Vertical
-from payable.verticals.clinic.effects import after_payment
+from payable.verticals.clinic.effects import after_payment, release_slot
 from payable.verticals.clinic.models import ClinicAppointment
 
-VERTICAL = Vertical(BookingKind.CLINIC_APPOINTMENT, ClinicAppointment, "CL", after_payment)
+VERTICAL = Vertical(
+    kind=BookingKind.CLINIC_APPOINTMENT,
+    detail_model=ClinicAppointment,
+    reference_prefix="CL",
+    service_start=lambda detail: detail.slot_start,
+    after_payment=after_payment,
+    on_close=release_slot,
+)

@@ -1,8 +1,15 @@
 """Course enrollments: a student in a group for a period, with access that follows payment."""
 
 from payable.bookings.enums import BookingKind
+from payable.core.clock import start_of_day
 from payable.verticals.base import Vertical
 from payable.verticals.course.effects import after_payment
 from payable.verticals.course.models import CourseEnrollment
 
-VERTICAL = Vertical(BookingKind.COURSE_ENROLLMENT, CourseEnrollment, "CO", after_payment)
+VERTICAL = Vertical(
+    kind=BookingKind.COURSE_ENROLLMENT,
+    detail_model=CourseEnrollment,
+    reference_prefix="CO",
+    service_start=lambda detail: start_of_day(detail.period_start),
+    after_payment=after_payment,
+)

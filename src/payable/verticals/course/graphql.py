@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from payable.bookings.enums import BookingKind
+from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
 from payable.graphql.types.booking import BookingPayload, PayableBooking, register
@@ -69,6 +70,7 @@ class CourseMutations:
         )
         return await booking_payload(
             info,
+            permission=permissions.Action.CREATE_BOOKING,
             operation="createCourseEnrollment",
             request=input,
             idempotency_key=idempotency_key,

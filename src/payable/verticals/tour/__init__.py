@@ -1,8 +1,15 @@
 """Tour bookings: participants on a package's departure date, usually deposit then balance."""
 
 from payable.bookings.enums import BookingKind
+from payable.core.clock import start_of_day
 from payable.verticals.base import Vertical
 from payable.verticals.tour.effects import after_payment
 from payable.verticals.tour.models import TourBooking
 
-VERTICAL = Vertical(BookingKind.TOUR_BOOKING, TourBooking, "TR", after_payment)
+VERTICAL = Vertical(
+    kind=BookingKind.TOUR_BOOKING,
+    detail_model=TourBooking,
+    reference_prefix="TR",
+    service_start=lambda detail: start_of_day(detail.tour_date),
+    after_payment=after_payment,
+)

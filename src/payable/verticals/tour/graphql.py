@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from payable.bookings.enums import BookingKind
+from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
 from payable.graphql.types.booking import BookingPayload, PayableBooking, register
@@ -76,6 +77,7 @@ class TourMutations:
         terms = service.DepositTerms(input.deposit_amount, input.balance_due_date)
         return await booking_payload(
             info,
+            permission=permissions.Action.CREATE_BOOKING,
             operation="createTourBooking",
             request=input,
             idempotency_key=idempotency_key,

@@ -1,0 +1,161 @@
+"""Closing bookings: cancellation, weather cancellation, no-show, a whole tour departure.
+
+Cancellation, no-show and refund are different things: closing a booking never moves money.
+It shows a refund path (see ``policies.quotes``) and people decide.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import service as bookings
+from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.models import Booking
+from payable.core import clock, permissions
+from payable.core.errors import DomainError
+from payable.core.principal import Principal
+from payable.payments import status as payment_status
+from payable.payments import transitions
+from payable.payments.enums import PaymentRequestStatus
+from payable.payments.models import PaymentRequest
+from payable.timeline import service as timeline
+from payable.verticals import VERTICALS
+from payable.verticals.tour.models import TourBooking
+
+LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
+
+
+class ChangeCause(enum.StrEnum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    OPERATOR = "OPERATOR"
+    WEATHER = "WEATHER"
+    PROVIDER = "PROVIDER"
+
+
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    if reason is None or not reason.strip():
+        raise DomainError("REASON_REQUIRED", "a reason is required", field)
+    return reason.strip()
+
+
+async def cancel(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    reason: str,
+    cause: ChangeCause,
+) -> uuid.UUID:
+    permissions.require(principal, permissions.Action.CANCEL_BOOKING)
+    reason = require_reason(reason)
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    await _close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
+    return booking.id
+
+
+async def mark_no_show(
+    *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str | None
+) -> uuid.UUID:
+    """Only once the service has begun: before that it is a (late) cancellation."""
+    permissions.require(principal, permissions.Action.MARK_NO_SHOW)
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    vertical = VERTICALS[BookingKind(booking.kind)]
+    detail = await session.get(vertical.detail_model, booking.id)
+    starts = vertical.service_start(detail)
+    if clock.now() < starts:
+        raise DomainError("NOT_STARTED", f"the service starts at {starts.isoformat()}", "bookingId")
+    await _close(session, booking, BookingStatus.NO_SHOW, "NO_SHOW", principal.sub, reason)
+    return booking.id
+
+
+async def cancel_departure(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    package_id: str,
+    tour_date: date,
+    reason: str,
+    cause: ChangeCause,
+) -> list[uuid.UUID]:
+    """Cancel every live booking of one departure in one transaction, each with its own event."""
+    permissions.require(principal, permissions.Action.CANCEL_DEPARTURE)
+    reason = require_reason(reason)
+    rows = (
+        await session.execute(
+            select(Booking)
+            .join(TourBooking, TourBooking.booking_id == Booking.id)
+            .where(
+                Booking.tenant_id == principal.tenant_id,
+                Booking.status.in_(LIVE),
+                TourBooking.package_id == package_id,
+                TourBooking.tour_date == tour_date,
+            )
+            .order_by(Booking.id)  # one lock order for every multi-booking change
+            .with_for_update(of=Booking)
+        )
+    ).scalars()
+    cancelled = []
+    for booking in list(rows):
+        await _close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
+        cancelled.append(booking.id)
+    if not cancelled:
+        raise DomainError(
+            "NO_LIVE_BOOKINGS", "no live bookings for that package and date", "packageId"
+        )
+    return cancelled
+
+
+async def _close(
+    session: AsyncSession,
+    booking: Booking,
+    status: BookingStatus,
+    cause: str,
+    actor: str,
+    reason: str | None,
+) -> None:
+    if booking.status not in LIVE:
+        raise DomainError(
+            "BOOKING_CLOSED", f"the booking is already {booking.status.lower()}", "bookingId"
+        )
+    old = booking.status
+    await session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id)
+        .values(status=status.value, closed_at=clock.now(), close_cause=cause)
+    )
+    if status is BookingStatus.NO_SHOW:
+        event = "NO_SHOW"
+    else:
+        event = "WEATHER_CANCELLED" if cause == ChangeCause.WEATHER else "CANCELLED"
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type=event,
+        actor=actor,
+        reason=reason,
+        data={"status": {"old": old, "new": status.value}, "cause": cause},
+    )
+    active = (
+        await session.execute(
+            select(PaymentRequest)
+            .where(
+                PaymentRequest.booking_id == booking.id,
+                PaymentRequest.status == PaymentRequestStatus.PENDING.value,
+            )
+            .with_for_update()
+        )
+    ).scalars()
+    for request in list(active):  # money that still arrives on them goes to review
+        await transitions.expire(session=session, request=request, actor=actor)
+    await VERTICALS[BookingKind(booking.kind)].on_close(session, booking)
+    await payment_status.recompute(session, booking.id)

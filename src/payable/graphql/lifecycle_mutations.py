@@ -1,0 +1,124 @@
+"""Closing bookings: cancel, no-show, and a whole tour departure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from payable.bookings import lifecycle
+from payable.core import permissions
+from payable.graphql import mutation
+from payable.graphql.booking_mutations import booking_payload
+from payable.graphql.context import ctx
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, to_graphql
+from payable.graphql.types.common import UserError
+
+ChangeCause = strawberry.enum(lifecycle.ChangeCause, name="ChangeCause")
+
+
+@strawberry.input(description="cause WEATHER records WEATHER_CANCELLED.")
+class CancelBookingInput:
+    booking_id: strawberry.ID
+    reason: str
+    cause: ChangeCause
+
+
+@strawberry.input
+class MarkNoShowInput:
+    booking_id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.input
+class CancelTourDepartureInput:
+    package_id: strawberry.ID
+    tour_date: date
+    reason: str
+    cause: ChangeCause
+
+
+@strawberry.type
+class DeparturePayload:
+    bookings: list[PayableBooking]
+    errors: list[UserError]
+
+
+@strawberry.type
+class LifecycleMutations:
+    @strawberry.mutation(
+        description="Cancel a booking. Moves no money: see refundQuote for the refund path."
+    )
+    async def cancel_booking(
+        self, info: strawberry.Info, input: CancelBookingInput, idempotency_key: str | None = None
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="cancelBooking",
+            permission=permissions.Action.CANCEL_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: lifecycle.cancel(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                reason=input.reason,
+                cause=lifecycle.ChangeCause(input.cause),
+            ),
+        )
+
+    @strawberry.mutation(description="Mark a no-show; only once the service has started.")
+    async def mark_no_show(
+        self, info: strawberry.Info, input: MarkNoShowInput, idempotency_key: str | None = None
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="markNoShow",
+            permission=permissions.Action.MARK_NO_SHOW,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: lifecycle.mark_no_show(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                reason=input.reason,
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Cancel every live booking of one package and date at once (e.g. weather),"
+        " each with its own event and refund path, in one transaction."
+    )
+    async def cancel_tour_departure(
+        self,
+        info: strawberry.Info,
+        input: CancelTourDepartureInput,
+        idempotency_key: str | None = None,
+    ) -> DeparturePayload:
+        cancelled = []
+
+        async def action(session, principal):  # type: ignore[no-untyped-def]
+            ids = await lifecycle.cancel_departure(
+                session=session,
+                principal=principal,
+                package_id=input.package_id,
+                tour_date=input.tour_date,
+                reason=input.reason,
+                cause=lifecycle.ChangeCause(input.cause),
+            )
+            cancelled.extend(ids)
+            return ids[0]
+
+        outcome = await mutation.run(
+            info,
+            operation="cancelTourDeparture",
+            permission=permissions.Action.CANCEL_DEPARTURE,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=action,
+        )
+        if outcome.errors:
+            return DeparturePayload(bookings=[], errors=outcome.errors)
+        # A replayed key knows only the first booking it cancelled.
+        views = await ctx(info).loaders.booking.load_many(cancelled or [outcome.result_id])
+        return DeparturePayload(bookings=[to_graphql(v) for v in views], errors=[])
