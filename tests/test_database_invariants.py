@@ -280,11 +280,11 @@ async def test_booking_price_must_be_positive(
     assert refused.value.constraint_name == "ck_bookings_price_positive"
 
 
-@pytest.mark.parametrize("amount", [Decimal("0.00"), Decimal("-5.00")])
-async def test_installment_amount_due_must_be_positive(
+@pytest.mark.parametrize("amount", [Decimal("-0.01"), Decimal("-5.00")])
+async def test_installment_amount_due_is_never_negative(
     api: Api, db: asyncpg.Connection, amount: Decimal
 ) -> None:
-    """installments.amount_due > 0 (ck_installments_amount_due_positive)."""
+    """installments.amount_due >= 0 (zero only for a line waived by a price cut)."""
     booking = await create_booking(api, db)
     async with rolled_back(db):
         with pytest.raises(asyncpg.CheckViolationError) as refused:
@@ -293,19 +293,19 @@ async def test_installment_amount_due_must_be_positive(
                 booking.installment_ids[0],
                 amount,
             )
-    assert refused.value.constraint_name == "ck_installments_amount_due_positive"
+    assert refused.value.constraint_name == "ck_installments_amount_due_not_negative"
 
 
-async def test_installment_cannot_be_overpaid(api: Api, db: asyncpg.Connection) -> None:
-    """installments.amount_paid <= amount_due (ck_installments_amount_paid_range)."""
+async def test_installment_amount_paid_is_never_negative(api: Api, db: asyncpg.Connection) -> None:
+    """installments.amount_paid >= 0 (ck_installments_amount_paid_not_negative)."""
     booking = await create_booking(api, db)
     async with rolled_back(db):
         with pytest.raises(asyncpg.CheckViolationError) as refused:
             await db.execute(
-                "UPDATE installments SET amount_paid = amount_due + 0.01 WHERE id = $1",
+                "UPDATE installments SET amount_paid = -0.01 WHERE id = $1",
                 booking.installment_ids[0],
             )
-    assert refused.value.constraint_name == "ck_installments_amount_paid_range"
+    assert refused.value.constraint_name == "ck_installments_amount_paid_not_negative"
 
 
 async def test_installment_can_be_paid_exactly(api: Api, db: asyncpg.Connection) -> None:

@@ -400,10 +400,9 @@ def upgrade() -> None:
         ),
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("grace_days", sa.Integer(), nullable=False),
-        sa.CheckConstraint("amount_due > 0", name=op.f("ck_installments_amount_due_positive")),
+        sa.CheckConstraint("amount_due >= 0", name=op.f("ck_installments_amount_due_not_negative")),
         sa.CheckConstraint(
-            "amount_paid >= 0 AND amount_paid <= amount_due",
-            name=op.f("ck_installments_amount_paid_range"),
+            "amount_paid >= 0", name=op.f("ck_installments_amount_paid_not_negative")
         ),
         sa.CheckConstraint("grace_days >= 0", name=op.f("ck_installments_grace_days_not_negative")),
         sa.CheckConstraint("sequence > 0", name=op.f("ck_installments_sequence_positive")),

@@ -82,8 +82,9 @@ class Installment(SQLModel, table=True):
         UniqueConstraint("id", "booking_id"),
         ForeignKeyConstraint(["booking_id", "currency"], ["bookings.id", "bookings.currency"]),
         CheckConstraint("sequence > 0", name="sequence_positive"),
-        CheckConstraint("amount_due > 0", name="amount_due_positive"),
-        CheckConstraint("amount_paid >= 0 AND amount_paid <= amount_due", name="amount_paid_range"),
+        # Zero and overpaid lines exist only after a price cut (see bookings.pricing).
+        CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
+        CheckConstraint("amount_paid >= 0", name="amount_paid_not_negative"),
         CheckConstraint("grace_days >= 0", name="grace_days_not_negative"),
     )
 

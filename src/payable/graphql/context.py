@@ -14,6 +14,7 @@ from payable.db.engine import Database
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
+from payable.timeline import notes
 from payable.timeline.hub import EventHub
 
 
@@ -41,7 +42,8 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.read_session, self.caller.tenant_id)
+            caller = self.caller
+            self._loaders = Loaders(self.read_session, caller.tenant_id, notes.hidden_types(caller))
         return self._loaders
 
     @property
@@ -55,9 +57,15 @@ class Context:
         return self.principal
 
     async def close(self) -> None:
+        """Give the read session back and forget what the loaders cached.
+
+        A websocket keeps one context for its whole life: subscriptions call this between
+        batches, so an idle subscriber holds no connection and never shows stale bookings.
+        """
+        self._loaders = None
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            await session.close()
 
 
 def ctx(info: strawberry.Info) -> Context:

@@ -15,8 +15,10 @@ class CloseReadSession(SchemaExtension):
     """Give the request's read session back to the pool when the operation ends."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        yield
-        await self.execution_context.context.close()
+        try:
+            yield
+        finally:
+            await self.execution_context.context.close()
 
 
 def _is_bug(error: GraphQLError) -> bool:

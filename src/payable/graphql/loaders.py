@@ -36,9 +36,15 @@ def _loader(
 class Loaders:
     """Created for each request, so nothing is cached across requests or tenants."""
 
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        hidden_events: frozenset[str] = frozenset(),
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        self.hidden_events = hidden_events  # event types this caller may not see (CRM notes)
 
     def _scoped(
         self, fetch: Callable[..., Awaitable[dict[Any, Any]]]
@@ -80,7 +86,12 @@ class Loaders:
 
     @cached_property
     def event(self) -> DataLoader[uuid.UUID, Any]:
-        return _loader(self._scoped(timeline.by_ids))
+        async def fetch(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+            return await timeline.by_ids(
+                session=self.session, tenant_id=self.tenant_id, ids=ids, hidden=self.hidden_events
+            )
+
+        return _loader(fetch)
 
     @cached_property
     def schedule(self) -> DataLoader[uuid.UUID, list[Any]]:
@@ -106,7 +117,11 @@ class Loaders:
             for first, after in {(k[1], k[2]) for k in keys}:
                 ids = [k[0] for k in keys if (k[1], k[2]) == (first, after)]
                 found = await timeline.pages_by_booking(
-                    session=self.session, booking_ids=ids, first=first, after=after
+                    hidden=self.hidden_events,
+                    session=self.session,
+                    booking_ids=ids,
+                    first=first,
+                    after=after,
                 )
                 pages.update({(i, first, after): found.get(i, []) for i in ids})
             return [pages[key] for key in keys]

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.lifecycle_mutations import LifecycleMutations
+from payable.graphql.operations import OperationMutations, OperationQueries
 from payable.graphql.payment_mutations import PaymentMutations
 from payable.graphql.policy_mutations import PolicyMutations
 from payable.graphql.queries import BookingQueries
@@ -20,11 +21,19 @@ from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.settings import get_settings
-from payable.verticals.clinic.graphql import ClinicAppointment, ClinicMutations
-from payable.verticals.course.graphql import CourseEnrollment, CourseMutations
-from payable.verticals.tour.graphql import TourBooking, TourMutations
+from payable.verticals.clinic.graphql import (
+    ClinicAppointment,
+    ClinicChangeMutations,
+    ClinicMutations,
+)
+from payable.verticals.course.graphql import (
+    CourseChangeMutations,
+    CourseEnrollment,
+    CourseMutations,
+)
+from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
-Query = merge_types("Query", (BookingQueries, RefundQueries))
+Query = merge_types("Query", (BookingQueries, RefundQueries, OperationQueries))
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
     "Mutation",
@@ -36,6 +45,10 @@ Mutation = merge_types(
         LifecycleMutations,
         RefundMutations,
         PolicyMutations,
+        ClinicChangeMutations,
+        CourseChangeMutations,
+        TourChangeMutations,
+        OperationMutations,
     ),
 )
 

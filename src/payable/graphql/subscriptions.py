@@ -11,7 +11,7 @@ from payable.graphql.context import ctx
 from payable.graphql.types.booking import booking_id as local_booking_id
 from payable.graphql.types.common import BookingKind
 from payable.graphql.types.timeline import BookingEvent
-from payable.timeline import stream
+from payable.timeline import notes, stream
 
 
 def _start(after: str | None) -> int | None:
@@ -45,6 +45,7 @@ class BookingSubscriptions:
             tenant_id=tenant_id,
             booking_id=local_booking_id(booking_id) if booking_id else None,
             kind=kind.value if kind else None,
+            hidden=notes.hidden_types(context.caller),
         )
         last = _start(after)
         settings = context.settings
@@ -65,7 +66,12 @@ class BookingSubscriptions:
                     )
                     backlog = 0
                     if caught_up and len(events) == settings.subscription_batch:
-                        backlog = await stream.head(session=session, tenant_id=tenant_id) - last
+                        backlog = await stream.backlog(
+                            session=session,
+                            where=where,
+                            sequence=last,
+                            cap=settings.subscription_max_backlog + 1,
+                        )
                 if backlog > settings.subscription_max_backlog:
                     raise GraphQLError(
                         f"subscriber too slow: {backlog} events behind;"
@@ -75,8 +81,10 @@ class BookingSubscriptions:
                 for event in events:
                     yield BookingEvent(row=event)
                     last = event.sequence
+                await context.close()  # this batch is sent: no connection held while waiting
                 if len(events) < settings.subscription_batch:
                     caught_up = True
                     await waker.wait(settings.subscription_poll_seconds)
         finally:
             context.hub.unsubscribe(tenant_id, waker)
+            await context.close()

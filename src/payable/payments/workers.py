@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from payable.core import clock
 from payable.db.engine import Database
@@ -26,10 +26,11 @@ BATCH = 50
 RECHECK_AFTER = timedelta(minutes=1)
 
 
-async def claim_pending(
-    db: Database, *, older_than: timedelta, limit: int = BATCH
+async def _claim(
+    db: Database, *due: ColumnElement[bool], limit: int
 ) -> list[tuple[uuid.UUID, str]]:
-    """Pending requests due a lookup, stamped as being checked now."""
+    """Pending requests matching ``due``, stamped as being checked now so no other worker takes
+    them (SKIP LOCKED while this transaction decides, ``checked_at`` after it commits)."""
     now = clock.now()
     async with db.session() as session, session.begin():
         rows = (
@@ -37,11 +38,11 @@ async def claim_pending(
                 select(PaymentRequest.id, PaymentRequest.provider)
                 .where(
                     PaymentRequest.status == Status.PENDING.value,
-                    PaymentRequest.created_at <= now - older_than,
                     or_(
                         PaymentRequest.checked_at.is_(None),
                         PaymentRequest.checked_at <= now - RECHECK_AFTER,
                     ),
+                    *due,
                 )
                 .order_by(PaymentRequest.checked_at.nulls_first(), PaymentRequest.created_at)
                 .limit(limit)
@@ -58,32 +59,16 @@ async def claim_pending(
 
 
 async def poll_pending(db: Database, providers: Providers, *, older_than: timedelta) -> int:
-    """Look up pending requests at their gateway; how many were looked up."""
-    claimed = await claim_pending(db, older_than=older_than)
-    for request_id, provider in claimed:
-        await _look_up(db, providers, request_id, provider)
-    return len(claimed)
+    """Look up requests pending for longer than ``older_than``; how many were settled."""
+    claimed = await _claim(db, PaymentRequest.created_at <= clock.now() - older_than, limit=BATCH)
+    return sum([await _look_up(db, providers, request_id, name) for request_id, name in claimed])
 
 
 async def sweep_expired(db: Database, providers: Providers, *, limit: int = BATCH) -> int:
     """Settle pending links past their expiry: the gateway is asked first, so money taken in
     time whose callback was lost is recorded, and only a link nobody paid becomes EXPIRED."""
-    async with db.session() as session, session.begin():
-        due = (
-            await session.execute(
-                select(PaymentRequest.id, PaymentRequest.provider)
-                .where(
-                    PaymentRequest.status == Status.PENDING.value,
-                    PaymentRequest.expires_at <= clock.now(),
-                )
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    settled = 0
-    for row in due:
-        settled += await _look_up(db, providers, row.id, row.provider)
-    return settled
+    claimed = await _claim(db, PaymentRequest.expires_at <= clock.now(), limit=limit)
+    return sum([await _look_up(db, providers, request_id, name) for request_id, name in claimed])
 
 
 async def _look_up(db: Database, providers: Providers, request_id: uuid.UUID, provider: str) -> int:

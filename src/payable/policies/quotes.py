@@ -81,8 +81,12 @@ async def quote(*, session: AsyncSession, tenant_id: uuid.UUID, booking_id: uuid
     captured = sum((p.payment.amount for p in payments), Decimal("0.00"))
     still_held = sum((p.remaining for p in payments), Decimal("0.00"))
     already_back = captured - still_held  # refunded, or requested and not yet rejected
-    entitled = (captured * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    refundable = max(entitled - already_back, Decimal("0.00"))
+    # Money paid beyond the price (after a price cut) is owed back whatever the policy says.
+    overpaid = max(captured - booking.price, Decimal("0.00"))
+    entitled = ((captured - overpaid) * percent / 100).quantize(
+        Decimal("0.01"), rounding=ROUND_DOWN
+    )
+    refundable = max(entitled + overpaid - already_back, Decimal("0.00"))
     if percent == 100:
         path = RefundPath.FULL
     elif percent == 0:

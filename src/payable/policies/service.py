@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.enums import BookingKind
@@ -112,33 +113,33 @@ async def publish(
         raise DomainError("INVALID_POLICY", "code must be 1 to 64 characters", "code")
     terms.validate()
     policies = CancellationPolicy.__table__
+    # The first publish of a code creates it; concurrent first publishes meet on the unique
+    # code, and the row lock below numbers their versions one after the other.
+    await session.execute(
+        pg_insert(policies)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            kind=kind.value,
+            code=code,
+            is_default=False,
+        )
+        .on_conflict_do_nothing(index_elements=[policies.c.tenant_id, policies.c.code])
+    )
     policy = (
         await session.execute(
             select(policies)
             .where(policies.c.tenant_id == principal.tenant_id, policies.c.code == code)
             .with_for_update()
         )
-    ).first()
-    if policy is None:
-        policy_id = uuid.uuid4()
-        await session.execute(
-            insert(policies).values(
-                id=policy_id,
-                tenant_id=principal.tenant_id,
-                kind=kind.value,
-                code=code,
-                is_default=False,
-            )
-        )
-        version = 1
-    elif policy.kind != kind.value:
+    ).one()
+    if policy.kind != kind.value:
         raise DomainError("POLICY_KIND_MISMATCH", f"policy {code!r} is for {policy.kind}", "kind")
-    else:
-        policy_id = policy.id
-        latest = await session.scalar(
-            select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy_id)
-        )
-        version = (latest or 0) + 1
+    policy_id = policy.id
+    latest = await session.scalar(
+        select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy_id)
+    )
+    version = (latest or 0) + 1
     if make_default:
         await session.execute(
             update(policies)

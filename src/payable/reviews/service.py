@@ -5,10 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import service as bookings
+from payable.core import clock, permissions
+from payable.core.errors import DomainError, NotFound
+from payable.core.principal import Principal
+from payable.payments import status as payment_status
 from payable.reviews.models import ReviewTask, TaskKind, TaskStatus
+from payable.timeline import service as timeline
 
 
 async def raise_task(
@@ -35,3 +41,43 @@ async def raise_task(
         )
     )
     return task_id
+
+
+async def resolve(
+    *, session: AsyncSession, principal: Principal, task_id: uuid.UUID, resolution: str
+) -> uuid.UUID:
+    """A person closes a task, saying what was done; the booking's status follows."""
+    permissions.require(principal, permissions.Action.RESOLVE_TASK)
+    if not resolution or not resolution.strip():
+        raise DomainError("RESOLUTION_REQUIRED", "say how the task was resolved", "resolution")
+    task = await session.scalar(
+        select(ReviewTask).where(
+            ReviewTask.tenant_id == principal.tenant_id, ReviewTask.id == task_id
+        )
+    )
+    if task is None:
+        raise NotFound("task", "taskId")
+    await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=task.booking_id)
+    resolved = await session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.id == task.id, ReviewTask.status == TaskStatus.OPEN.value)
+        .values(
+            status=TaskStatus.RESOLVED.value,
+            resolved_at=clock.now(),
+            resolved_by=principal.sub,
+            resolution=resolution.strip(),
+        )
+    )
+    if resolved.rowcount == 0:
+        raise DomainError("TASK_RESOLVED", "the task is already resolved", "taskId")
+    await timeline.append(
+        session=session,
+        tenant_id=task.tenant_id,
+        booking_id=task.booking_id,
+        type="TASK_RESOLVED",
+        actor=principal.sub,
+        reason=resolution.strip(),
+        data={"taskId": str(task.id), "kind": task.kind},
+    )
+    await payment_status.recompute(session, task.booking_id)
+    return task.id

@@ -14,7 +14,12 @@ from payable.timeline.models import BookingEvent
 
 
 async def pages_by_booking(
-    *, session: AsyncSession, booking_ids: Iterable[uuid.UUID], first: int, after: int | None
+    *,
+    session: AsyncSession,
+    booking_ids: Iterable[uuid.UUID],
+    first: int,
+    after: int | None,
+    hidden: frozenset[str] = frozenset(),
 ) -> dict[uuid.UUID, list[BookingEvent]]:
     """Per booking, up to ``first + 1`` events after sequence ``after``, oldest first.
 
@@ -29,6 +34,8 @@ async def pages_by_booking(
     inner = select(events.c.id, position).where(events.c.booking_id.in_(list(booking_ids)))
     if after is not None:
         inner = inner.where(events.c.sequence > after)
+    if hidden:
+        inner = inner.where(events.c.type.not_in(hidden))
     ranked = inner.subquery()
     query = (
         select(BookingEvent)
@@ -43,9 +50,15 @@ async def pages_by_booking(
 
 
 async def by_ids(
-    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ids: Iterable[uuid.UUID],
+    hidden: frozenset[str] = frozenset(),
 ) -> dict[uuid.UUID, BookingEvent]:
     query = select(BookingEvent).where(
-        BookingEvent.tenant_id == tenant_id, BookingEvent.id.in_(list(ids))
+        BookingEvent.tenant_id == tenant_id,
+        BookingEvent.id.in_(list(ids)),
+        BookingEvent.type.not_in(hidden),
     )
     return by_id((await session.execute(query)).scalars())

@@ -17,23 +17,36 @@ class StreamFilter:
     tenant_id: uuid.UUID
     booking_id: uuid.UUID | None = None
     kind: str | None = None
+    hidden: frozenset[str] = frozenset()  # event types the subscriber may not see
 
 
-async def after(
-    *, session: AsyncSession, where: StreamFilter, sequence: int, limit: int
-) -> list[BookingEvent]:
-    """Committed events later than ``sequence`` that match, oldest first."""
+def _matching(where: StreamFilter, sequence: int):  # type: ignore[no-untyped-def]
     query = select(BookingEvent).where(
         BookingEvent.tenant_id == where.tenant_id, BookingEvent.sequence > sequence
     )
+    if where.hidden:
+        query = query.where(BookingEvent.type.not_in(where.hidden))
     if where.booking_id is not None:
         query = query.where(BookingEvent.booking_id == where.booking_id)
     if where.kind is not None:
         query = query.join(Booking, Booking.id == BookingEvent.booking_id).where(
             Booking.kind == where.kind
         )
-    query = query.order_by(BookingEvent.sequence).limit(limit)
+    return query
+
+
+async def after(
+    *, session: AsyncSession, where: StreamFilter, sequence: int, limit: int
+) -> list[BookingEvent]:
+    """Committed events later than ``sequence`` that match, oldest first."""
+    query = _matching(where, sequence).order_by(BookingEvent.sequence).limit(limit)
     return list((await session.execute(query)).scalars())
+
+
+async def backlog(*, session: AsyncSession, where: StreamFilter, sequence: int, cap: int) -> int:
+    """How many matching events wait after ``sequence`` (counting stops at ``cap``)."""
+    waiting = _matching(where, sequence).with_only_columns(BookingEvent.id).limit(cap).subquery()
+    return (await session.execute(select(func.count()).select_from(waiting))).scalar_one()
 
 
 async def head(*, session: AsyncSession, tenant_id: uuid.UUID) -> int:

@@ -10,8 +10,8 @@ from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, register
-from payable.verticals.clinic import models, service
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
+from payable.verticals.clinic import changes, models, service
 
 
 @strawberry.type(description="A specialist's time slot at a branch.")
@@ -73,5 +73,43 @@ class ClinicMutations:
             idempotency_key=idempotency_key,
             action=lambda session, principal: service.create(
                 session=session, principal=principal, basics=basics(input), appointment=appointment
+            ),
+        )
+
+
+@strawberry.input
+class RescheduleAppointmentInput:
+    booking_id: strawberry.ID
+    slot_start: datetime
+    slot_end: datetime
+    specialist_id: strawberry.ID | None = None
+    reason: str
+
+
+@strawberry.type
+class ClinicChangeMutations:
+    @strawberry.mutation(
+        description="Move to another slot (and perhaps specialist); payments stay attached."
+    )
+    async def reschedule_appointment(
+        self,
+        info: strawberry.Info,
+        input: RescheduleAppointmentInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="rescheduleAppointment",
+            permission=permissions.Action.CHANGE_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.reschedule(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                slot_start=input.slot_start,
+                slot_end=input.slot_end,
+                specialist_id=input.specialist_id,
+                reason=input.reason,
             ),
         )

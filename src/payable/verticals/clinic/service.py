@@ -48,7 +48,7 @@ async def create(
     appointment.validate()
 
     async def add_details(session: AsyncSession, booking_id: uuid.UUID) -> None:
-        key = await _specialist_key(session, principal.tenant_id, appointment.specialist_id)
+        key = await specialist_key(session, principal.tenant_id, appointment.specialist_id)
         try:
             async with session.begin_nested():
                 await session.execute(
@@ -80,7 +80,7 @@ async def create(
     )
 
 
-async def _specialist_key(session: AsyncSession, tenant_id: uuid.UUID, specialist_id: str) -> int:
+async def specialist_key(session: AsyncSession, tenant_id: uuid.UUID, specialist_id: str) -> int:
     table = ClinicSpecialist.__table__
     await session.execute(
         upsert(table)

@@ -10,9 +10,9 @@ from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, register
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
 from payable.graphql.types.common import AccessStatus
-from payable.verticals.course import models, service
+from payable.verticals.course import changes, models, service
 
 
 @strawberry.type(description="A student in a course group for a period.")
@@ -76,5 +76,126 @@ class CourseMutations:
             idempotency_key=idempotency_key,
             action=lambda session, principal: service.create(
                 session=session, principal=principal, basics=basics(input), enrollment=enrollment
+            ),
+        )
+
+
+@strawberry.input
+class TransferEnrollmentInput:
+    booking_id: strawberry.ID
+    group_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class EnrollmentChangeInput:
+    booking_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class OverrideAccessInput:
+    booking_id: strawberry.ID
+    access_status: AccessStatus = strawberry.field(description="GRANTED or REVOKED.")
+    reason: str
+
+
+def _change(
+    info: strawberry.Info,
+    operation: str,
+    action: permissions.Action,
+    input: object,
+    key: str | None,
+    run,
+):  # type: ignore[no-untyped-def]
+    return booking_payload(
+        info, operation=operation, permission=action, request=input, idempotency_key=key, action=run
+    )
+
+
+@strawberry.type
+class CourseChangeMutations:
+    @strawberry.mutation(description="Move the student to another group; payments stay attached.")
+    async def transfer_enrollment(
+        self,
+        info: strawberry.Info,
+        input: TransferEnrollmentInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        return await _change(
+            info,
+            "transferEnrollment",
+            permissions.Action.CHANGE_BOOKING,
+            input,
+            idempotency_key,
+            lambda session, principal: changes.transfer(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                group_id=input.group_id,
+                reason=input.reason,
+            ),
+        )
+
+    @strawberry.mutation(description="Pause: access is suspended until resumed.")
+    async def pause_enrollment(
+        self,
+        info: strawberry.Info,
+        input: EnrollmentChangeInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        return await _change(
+            info,
+            "pauseEnrollment",
+            permissions.Action.PAUSE_ACCESS,
+            input,
+            idempotency_key,
+            lambda session, principal: changes.pause(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                reason=input.reason,
+            ),
+        )
+
+    @strawberry.mutation(description="Resume: access returns if verified money covers it.")
+    async def resume_enrollment(
+        self,
+        info: strawberry.Info,
+        input: EnrollmentChangeInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        return await _change(
+            info,
+            "resumeEnrollment",
+            permissions.Action.PAUSE_ACCESS,
+            input,
+            idempotency_key,
+            lambda session, principal: changes.resume(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                reason=input.reason,
+            ),
+        )
+
+    @strawberry.mutation(
+        description="A manager grants or revokes access by hand (MANUAL_OVERRIDE)."
+    )
+    async def override_access(
+        self, info: strawberry.Info, input: OverrideAccessInput, idempotency_key: str | None = None
+    ) -> BookingPayload:
+        return await _change(
+            info,
+            "overrideAccess",
+            permissions.Action.OVERRIDE_ACCESS,
+            input,
+            idempotency_key,
+            lambda session, principal: changes.override_access(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                access=models.AccessStatus(input.access_status),
+                reason=input.reason,
             ),
         )

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import strawberry
 
+from payable.bookings import lifecycle
 from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, register
-from payable.verticals.tour import models, service
+from payable.graphql.lifecycle_mutations import ChangeCause
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
+from payable.verticals.tour import changes, models, service
 
 
 @strawberry.type(description="Participants on a tour package's departure date.")
@@ -83,5 +85,72 @@ class TourMutations:
             idempotency_key=idempotency_key,
             action=lambda session, principal: service.create(
                 session=session, principal=principal, basics=basics(input), tour=tour, terms=terms
+            ),
+        )
+
+
+@strawberry.input
+class TransferTourInput:
+    booking_id: strawberry.ID
+    new_tour_date: date
+    reason: str
+    cause: ChangeCause
+
+
+@strawberry.input
+class AdjustTourParticipantsInput:
+    booking_id: strawberry.ID
+    participant_count: int
+    reason: str
+    new_price: Decimal | None = strawberry.field(
+        default=None, description="Defaults to the current price per participant."
+    )
+
+
+@strawberry.type
+class TourChangeMutations:
+    @strawberry.mutation(description="Move to another departure date (e.g. WEATHER).")
+    async def transfer_tour(
+        self, info: strawberry.Info, input: TransferTourInput, idempotency_key: str | None = None
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="transferTour",
+            permission=permissions.Action.CHANGE_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.transfer(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                new_date=input.new_tour_date,
+                reason=input.reason,
+                cause=lifecycle.ChangeCause(input.cause),
+            ),
+        )
+
+    @strawberry.mutation(
+        description="More participants add an installment for the difference; fewer leave the"
+        " money paid and show the excess as refundable."
+    )
+    async def adjust_tour_participants(
+        self,
+        info: strawberry.Info,
+        input: AdjustTourParticipantsInput,
+        idempotency_key: str | None = None,
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="adjustTourParticipants",
+            permission=permissions.Action.CHANGE_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.adjust_participants(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                participant_count=input.participant_count,
+                reason=input.reason,
+                new_price=input.new_price,
             ),
         )

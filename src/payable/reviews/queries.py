@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.reviews.models import ReviewTask
+
+
+async def listing(
+    *, session: AsyncSession, tenant_id: uuid.UUID, status: str | None, limit: int
+) -> list[ReviewTask]:
+    """The tenant's tasks, oldest first (the queue order)."""
+    query = select(ReviewTask).where(ReviewTask.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(ReviewTask.status == status)
+    return list(
+        (
+            await session.execute(query.order_by(ReviewTask.created_at, ReviewTask.id).limit(limit))
+        ).scalars()
+    )

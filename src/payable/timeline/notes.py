@@ -1,0 +1,46 @@
+"""CRM notes on the timeline: visible to staff (admin, operator, support) only."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import service as bookings
+from payable.core import permissions
+from payable.core.errors import DomainError
+from payable.core.principal import Principal
+from payable.timeline import service as timeline
+
+NOTE = "NOTE"
+MAX_LENGTH = 2000
+
+
+def hidden_types(principal: Principal) -> frozenset[str]:
+    """Event types this caller may not see on a timeline or a stream."""
+    return (
+        frozenset()
+        if permissions.allowed(principal, permissions.Action.NOTES)
+        else frozenset({NOTE})
+    )
+
+
+async def add(
+    *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, text: str
+) -> uuid.UUID:
+    permissions.require(principal, permissions.Action.NOTES)
+    if not text.strip() or len(text) > MAX_LENGTH:
+        raise DomainError("INVALID_NOTE", f"a note is 1 to {MAX_LENGTH} characters", "text")
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type=NOTE,
+        actor=principal.sub,
+        reason=None,
+        data={"text": text.strip()},
+    )
+    return booking.id

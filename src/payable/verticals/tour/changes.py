@@ -1,0 +1,102 @@
+"""Tour changes: another date (e.g. weather), and more or fewer participants."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import changes, pricing
+from payable.bookings.enums import BookingKind
+from payable.bookings.lifecycle import ChangeCause
+from payable.core import permissions
+from payable.core.errors import DomainError
+from payable.core.money import parse_amount
+from payable.core.principal import Principal
+from payable.verticals.tour.models import TourBooking
+
+
+async def _open(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str):  # type: ignore[no-untyped-def]
+    booking, reason = await changes.open_change(
+        session=session,
+        principal=principal,
+        booking_id=booking_id,
+        kind=BookingKind.TOUR_BOOKING,
+        action=permissions.Action.CHANGE_BOOKING,
+        reason=reason,
+    )
+    return booking, reason, await session.get(TourBooking, booking.id, with_for_update=True)
+
+
+async def transfer(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    new_date: date,
+    reason: str,
+    cause: ChangeCause,
+) -> uuid.UUID:
+    """Another departure date; the money, links and payments stay with the booking."""
+    booking, reason, tour = await _open(session, principal, booking_id, reason)
+    if tour.tour_date == new_date:
+        raise DomainError("NO_CHANGE", "the booking is already on that date", "newTourDate")
+    await session.execute(
+        update(TourBooking).where(TourBooking.booking_id == booking.id).values(tour_date=new_date)
+    )
+    await changes.record(
+        session=session,
+        booking=booking,
+        event="TOUR_TRANSFERRED",
+        actor=principal.sub,
+        reason=reason,
+        old={"tour_date": tour.tour_date},
+        new={"tour_date": new_date},
+        cause=cause.value,
+    )
+    return booking.id
+
+
+async def adjust_participants(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    participant_count: int,
+    reason: str,
+    new_price: object | None,
+) -> uuid.UUID:
+    """More people add an installment for the difference; fewer leave the money paid and show
+    the excess as refundable. The price follows per participant unless ``new_price`` is given."""
+    if participant_count < 1:
+        raise DomainError(
+            "INVALID_PARTICIPANT_COUNT", "participantCount must be at least 1", "participantCount"
+        )
+    booking, reason, tour = await _open(session, principal, booking_id, reason)
+    if participant_count == tour.participant_count:
+        raise DomainError("NO_CHANGE", "that is the current participant count", "participantCount")
+    if new_price is None:
+        each = booking.price / tour.participant_count
+        price = (each * participant_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    else:
+        price = parse_amount(new_price, field="newPrice")
+    await session.execute(
+        update(TourBooking)
+        .where(TourBooking.booking_id == booking.id)
+        .values(participant_count=participant_count)
+    )
+    priced = await pricing.set_price(session, booking, price)
+    await changes.record(
+        session=session,
+        booking=booking,
+        event="PARTICIPANTS_ADJUSTED",
+        actor=principal.sub,
+        reason=reason,
+        old={"participant_count": tour.participant_count},
+        new={"participant_count": participant_count},
+        **priced,
+    )
+    return booking.id
