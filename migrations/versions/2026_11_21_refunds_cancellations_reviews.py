@@ -4,8 +4,9 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-21
 
-Refund decisions and failures; when and why a booking closed; more review task kinds; and a
-database guard that the refunds of a payment never exceed what it captured.
+Refund decisions and failures; when and why a booking closed; more review task kinds; the
+audit log of refused actions; and a database guard that the refunds of a payment never
+exceed what it captured.
 """
 
 from __future__ import annotations
@@ -37,9 +38,28 @@ def upgrade() -> None:
     )
     for statement in REFUND_GUARD_SQL:
         op.execute(statement)
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("operation", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_audit_log_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index(op.f("ix_audit_log_tenant_id"), "audit_log", ["tenant_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_audit_log_tenant_id"), table_name="audit_log")
+    op.drop_table("audit_log")
     op.execute("DROP TRIGGER IF EXISTS refunds_within_captured ON refunds")
     op.execute("DROP FUNCTION IF EXISTS payable_check_refunds()")
     op.drop_constraint(op.f("ck_review_tasks_kind"), "review_tasks", type_="check")

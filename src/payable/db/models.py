@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from payable.audit.models import AuditEntry
 from payable.bookings.models import Booking, Installment
 from payable.customers.models import Customer
 from payable.idempotency.models import IdempotencyKey
@@ -19,6 +20,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "VERTICALS",
+    "AuditEntry",
     "Booking",
     "BookingEvent",
     "CancellationPolicy",

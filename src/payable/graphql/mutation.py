@@ -10,8 +10,9 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.audit import service as audit
 from payable.core import permissions
-from payable.core.errors import DomainError
+from payable.core.errors import DomainError, Forbidden
 from payable.core.principal import Principal
 from payable.graphql.context import ctx
 from payable.graphql.types.common import UserError
@@ -53,6 +54,11 @@ async def run(
                 request=as_data,
                 action=lambda: action(session, principal),
             )
+    except Forbidden as error:
+        await audit.refused(
+            db=context.db, principal=principal, operation=operation, outcome=error.code
+        )
+        return Outcome(None, [UserError.from_domain(error)])
     except DomainError as error:
         return Outcome(None, [UserError.from_domain(error)])
     return Outcome(result_id, [])

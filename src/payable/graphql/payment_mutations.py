@@ -6,8 +6,9 @@ import uuid
 
 import strawberry
 
+from payable.audit import service as audit
 from payable.core import ids, permissions
-from payable.core.errors import DomainError
+from payable.core.errors import DomainError, Forbidden
 from payable.graphql import mutation
 from payable.graphql.context import ctx
 from payable.graphql.types.booking import booking_id
@@ -131,6 +132,16 @@ class PaymentMutations:
                 providers=context.providers,
                 principal=context.caller,
                 request_id=request_id,
+            )
+        except Forbidden as error:
+            await audit.refused(
+                db=context.db,
+                principal=context.caller,
+                operation="refreshPaymentStatus",
+                outcome=error.code,
+            )
+            return PaymentRequestPayload(
+                payment_request=None, errors=[UserError.from_domain(error)]
             )
         except DomainError as error:
             return PaymentRequestPayload(

@@ -1,0 +1,1 @@
+"""The audit log: refused actions leave this trace and no other."""
