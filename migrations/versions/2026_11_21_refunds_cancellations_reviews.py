@@ -91,6 +91,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$""",
-    """CREATE TRIGGER refunds_within_captured AFTER INSERT OR UPDATE OF amount, status ON refunds
+    """CREATE TRIGGER refunds_within_captured
+    AFTER INSERT OR UPDATE OF amount, status, payment_id ON refunds
     FOR EACH ROW EXECUTE FUNCTION payable_check_refunds()""",
 )

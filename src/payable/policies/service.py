@@ -112,6 +112,14 @@ async def publish(
     if not code or len(code) > 64:
         raise DomainError("INVALID_POLICY", "code must be 1 to 64 characters", "code")
     terms.validate()
+    # One publisher at a time per tenant and kind: two new defaults must not cross.
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock(
+                func.hashtextextended(f"{principal.tenant_id}:{kind.value}", 0)
+            )
+        )
+    )
     policies = CancellationPolicy.__table__
     # The first publish of a code creates it; concurrent first publishes meet on the unique
     # code, and the row lock below numbers their versions one after the other.

@@ -44,7 +44,7 @@ class Refund(Node):
     def requested_by(self) -> str:
         return self.row.requested_by
 
-    @strawberry.field
+    @strawberry.field(description="Who decided: approved, or rejected the request.")
     def approved_by(self) -> str | None:
         return self.row.approved_by
 

@@ -3,7 +3,7 @@
 from payable.bookings.enums import BookingKind
 from payable.core.clock import start_of_day
 from payable.verticals.base import Vertical
-from payable.verticals.course.effects import after_payment
+from payable.verticals.course.effects import after_payment, revoke_on_close
 from payable.verticals.course.models import CourseEnrollment
 
 VERTICAL = Vertical(
@@ -12,4 +12,5 @@ VERTICAL = Vertical(
     reference_prefix="CO",
     service_start=lambda detail: start_of_day(detail.period_start),
     after_payment=after_payment,
+    on_close=revoke_on_close,
 )

@@ -11,6 +11,29 @@ from payable.verticals.base import PaymentFacts
 from payable.verticals.course.models import AccessStatus, CourseEnrollment
 
 
+async def revoke_on_close(session: AsyncSession, booking: Booking) -> None:
+    """A cancelled or no-show enrollment loses access; the grant stays in its history."""
+    enrollment = await session.get(CourseEnrollment, booking.id, with_for_update=True)
+    if enrollment is None or enrollment.access_status in (
+        AccessStatus.NONE.value,
+        AccessStatus.REVOKED.value,
+    ):
+        return
+    await session.execute(
+        update(CourseEnrollment)
+        .where(CourseEnrollment.booking_id == booking.id)
+        .values(access_status=AccessStatus.REVOKED.value)
+    )
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type="ACCESS_REVOKED",
+        actor="system",
+        data={"accessStatus": {"old": enrollment.access_status, "new": AccessStatus.REVOKED.value}},
+    )
+
+
 async def after_payment(session: AsyncSession, booking: Booking, facts: PaymentFacts) -> None:
     enrollment = await session.scalar(
         select(CourseEnrollment).where(CourseEnrollment.booking_id == booking.id).with_for_update()
