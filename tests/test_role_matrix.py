@@ -155,6 +155,12 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
         STAFF,
     ),
     (
+        "requestOverride",
+        "input: $input",
+        {"input": {"bookingId": TOUR, "request": "early access"}},
+        STAFF,
+    ),
+    (
         "resolveTask",
         "input: $input",
         {"input": {"taskId": _gid("ReviewTask"), "resolution": "x"}},

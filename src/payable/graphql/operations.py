@@ -35,6 +35,12 @@ class AddNoteInput:
 
 
 @strawberry.input
+class RequestOverrideInput:
+    booking_id: strawberry.ID
+    request: str = strawberry.field(description="What exception is needed, and why.")
+
+
+@strawberry.input
 class ResolveTaskInput:
     task_id: strawberry.ID
     resolution: str
@@ -42,6 +48,14 @@ class ResolveTaskInput:
 
 def _task_id(global_id: str) -> uuid.UUID:
     return ids.local_id(global_id, "ReviewTask", field="taskId")
+
+
+async def _task_payload(info: strawberry.Info, outcome: mutation.Outcome) -> ReviewTaskPayload:
+    if outcome.result_id is None:
+        return ReviewTaskPayload(task=None, errors=outcome.errors)
+    async with ctx(info).db.session() as session:
+        row = await session.get(TaskRow, outcome.result_id)
+    return ReviewTaskPayload(task=ReviewTask(row=row), errors=[])
 
 
 @strawberry.type
@@ -85,6 +99,25 @@ class OperationMutations:
             ),
         )
 
+    @strawberry.mutation(description="Ask a manager for an exception: opens a review task.")
+    async def request_override(
+        self, info: strawberry.Info, input: RequestOverrideInput, idempotency_key: str | None = None
+    ) -> ReviewTaskPayload:
+        outcome = await mutation.run(
+            info,
+            operation="requestOverride",
+            permission=permissions.Action.NOTES,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: reviews.request_override(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                request=input.request,
+            ),
+        )
+        return await _task_payload(info, outcome)
+
     @strawberry.mutation(description="Close a review task, saying what was done.")
     async def resolve_task(
         self, info: strawberry.Info, input: ResolveTaskInput, idempotency_key: str | None = None
@@ -102,11 +135,7 @@ class OperationMutations:
                 resolution=input.resolution,
             ),
         )
-        if outcome.result_id is None:
-            return ReviewTaskPayload(task=None, errors=outcome.errors)
-        async with ctx(info).db.session() as session:
-            row = await session.get(TaskRow, outcome.result_id)
-        return ReviewTaskPayload(task=ReviewTask(row=row), errors=[])
+        return await _task_payload(info, outcome)
 
 
 @strawberry.type

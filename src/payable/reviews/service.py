@@ -43,6 +43,36 @@ async def raise_task(
     return task_id
 
 
+async def request_override(
+    *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, request: str
+) -> uuid.UUID:
+    """Ask a manager for an exception (e.g. access before the money arrives): only a task."""
+    permissions.require(principal, permissions.Action.NOTES)
+    if not request or not request.strip():
+        raise DomainError("REASON_REQUIRED", "say what exception is needed and why", "request")
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    task_id = await raise_task(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        kind=TaskKind.OVERRIDE_REQUEST,
+        details={"request": request.strip(), "requestedBy": principal.sub},
+    )
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type="OVERRIDE_REQUESTED",
+        actor=principal.sub,
+        reason=request.strip(),
+        data={"taskId": str(task_id)},
+    )
+    await payment_status.recompute(session, booking.id)
+    return task_id
+
+
 async def resolve(
     *, session: AsyncSession, principal: Principal, task_id: uuid.UUID, resolution: str
 ) -> uuid.UUID:
