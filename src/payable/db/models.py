@@ -9,9 +9,12 @@ from payable.idempotency.models import IdempotencyKey
 from payable.payments.inbox import ProviderCallback
 from payable.payments.models import Payment, PaymentRequest
 from payable.policies.models import CancellationPolicy, PolicyVersion
+from payable.reconciliation.models import ProviderReport, ReconciliationException, ReportLine
 from payable.refunds.models import Refund
+from payable.reports.models import Reminder
 from payable.reviews.models import ReviewTask
 from payable.sandbox.models import SandboxOrder
+from payable.sandbox.operations import SandboxOperation
 from payable.tenants.models import Tenant
 from payable.timeline.models import BookingEvent
 from payable.verticals import VERTICALS
@@ -31,8 +34,13 @@ __all__ = [
     "PaymentRequest",
     "PolicyVersion",
     "ProviderCallback",
+    "ProviderReport",
+    "ReconciliationException",
     "Refund",
+    "Reminder",
+    "ReportLine",
     "ReviewTask",
+    "SandboxOperation",
     "SandboxOrder",
     "Tenant",
     "metadata",

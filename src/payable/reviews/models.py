@@ -28,6 +28,8 @@ class TaskKind(enum.StrEnum):
     REFUND_FAILED = "REFUND_FAILED"  # the gateway refused an approved refund
     REFUND_UNCONFIRMED = "REFUND_UNCONFIRMED"  # the gateway did not answer: did it happen?
     OVERRIDE_REQUEST = "OVERRIDE_REQUEST"  # someone asks a manager to make an exception
+    RECONCILIATION = "RECONCILIATION"  # the gateway's report and our books differ
+    REMINDER = "REMINDER"  # an installment is due soon or overdue
 
 
 class TaskStatus(enum.StrEnum):

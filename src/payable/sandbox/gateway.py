@@ -28,6 +28,7 @@ from payable.providers.base import (
 )
 from payable.sandbox import signing
 from payable.sandbox.models import SandboxOrder
+from payable.sandbox.operations import SandboxOperation
 
 
 class SandboxState(enum.StrEnum):
@@ -102,7 +103,17 @@ class SandboxGateway:
                 raise ProviderError("EXCEEDS_CAPTURED", "refund exceeds the captured amount")
             row.refunded += amount.amount
             row.state = SandboxState.REFUNDED.value
-            return RefundResult(f"SBX-R-{uuid.uuid4().hex[:12]}")
+            reference = f"SBX-R-{uuid.uuid4().hex[:12]}"
+            session.add(
+                SandboxOperation(
+                    order_id=row.id,
+                    operation="REFUND",
+                    reference=reference,
+                    currency=row.currency,
+                    amount=amount.amount,
+                )
+            )
+            return RefundResult(reference)
 
     async def reverse(self, provider_order_id: str) -> None:
         async with self.db.session() as session, session.begin():
@@ -143,10 +154,15 @@ def status_of(row: SandboxOrder) -> OrderStatus:
         provider_order_id=str(row.id),
         state=_REPORTED[state],
         amount=Money(row.captured if paid else row.amount, Currency(row.currency)),
-        provider_reference=f"SBX-{row.id.hex[:16]}",
+        provider_reference=payment_reference(row.id),
         refunded=Money(row.refunded, Currency(row.currency)) if row.refunded > Decimal(0) else None,
         detail=state.value,
     )
+
+
+def payment_reference(order_id: uuid.UUID) -> str:
+    """The sandbox's id of the money movement of an order (what a bank's approval id is)."""
+    return f"SBX-{order_id.hex[:16]}"
 
 
 def _order_id(value: str) -> uuid.UUID:

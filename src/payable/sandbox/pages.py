@@ -13,8 +13,9 @@ from starlette.routing import Route
 
 from payable.providers.base import OrderState
 from payable.sandbox.callbacks import notify
-from payable.sandbox.gateway import SandboxState
+from payable.sandbox.gateway import SandboxState, payment_reference
 from payable.sandbox.models import SandboxOrder
+from payable.sandbox.operations import SandboxOperation
 
 _OPEN = (SandboxState.CREATED.value, SandboxState.CHALLENGE.value)
 
@@ -88,6 +89,15 @@ async def submit(request: Request) -> Response:
             order.state = SandboxState.CHALLENGE.value
         elif outcome == "approve":
             order.state, order.captured = SandboxState.PAID.value, Decimal(order.amount)
+            session.add(
+                SandboxOperation(
+                    order_id=order.id,
+                    operation="PAYMENT",
+                    reference=payment_reference(order.id),
+                    currency=order.currency,
+                    amount=order.amount,
+                )
+            )
         else:
             order.state = SandboxState.DECLINED.value
         state, return_url = order.state, order.return_url

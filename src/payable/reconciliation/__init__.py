@@ -1,0 +1,1 @@
+"""Daily reconciliation: the gateway's report against our verified payments and refunds."""

@@ -1,0 +1,1 @@
+"""What operators and accountants read: daily summary, accounting export, month close, reminders."""
