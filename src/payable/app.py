@@ -28,7 +28,7 @@ from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
-from payable.web import returns, webhooks
+from payable.web import exports, returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
@@ -135,6 +135,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *webhooks.routes,
+            *exports.routes,
             *returns.routes,
             *sandbox_pages.routes,
         ],
@@ -144,4 +145,5 @@ def create_app(
     app.state.providers = providers
     app.state.settings = settings
     app.state.hub = hub
+    app.state.graphql = graphql
     return app

@@ -25,6 +25,9 @@ class Action(enum.StrEnum):
     PUBLISH_POLICY = "publish cancellation policies"
     NOTES = "read or write CRM notes"
     RESOLVE_TASK = "resolve review tasks"
+    REPORTS = "read daily summaries and month closes"
+    EXPORT_ACCOUNTS = "export accounting data"
+    RECONCILE = "import gateway reports and reconcile"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
@@ -50,6 +53,9 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.PUBLISH_POLICY: frozenset({Role.ADMIN}),
     Action.NOTES: _STAFF,
     Action.RESOLVE_TASK: _MANAGERS | {Role.ACCOUNTANT},
+    Action.REPORTS: _STAFF | {Role.ACCOUNTANT},
+    Action.EXPORT_ACCOUNTS: _MONEY,
+    Action.RECONCILE: _MONEY,
 }
 
 

@@ -16,6 +16,7 @@ from payable.graphql.payment_mutations import PaymentMutations
 from payable.graphql.policy_mutations import PolicyMutations
 from payable.graphql.queries import BookingQueries
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
+from payable.graphql.reports_api import ReportQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -33,7 +34,7 @@ from payable.verticals.course.graphql import (
 )
 from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
-Query = merge_types("Query", (BookingQueries, RefundQueries, OperationQueries))
+Query = merge_types("Query", (BookingQueries, RefundQueries, OperationQueries, ReportQueries))
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
     "Mutation",

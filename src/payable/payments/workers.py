@@ -19,6 +19,7 @@ from payable.payments import lookup
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
 from payable.providers.registry import Providers
+from payable.reports import reminders
 from payable.settings import Settings
 
 log = structlog.get_logger("payable.workers")
@@ -95,6 +96,7 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
     while True:
         try:
             await sweep_expired(db, providers)
+            await reminders.remind(db=db, today=clock.today())
             await poll_pending(db, providers, older_than=older_than)
         except Exception:  # a bad round must not end the loop; it is logged and retried
             log.exception("worker round failed")

@@ -1,0 +1,163 @@
+"""Daily summary and month close: what operators and accountants read each day."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from graphql import GraphQLError
+
+from payable.core import permissions
+from payable.core.errors import DomainError
+from payable.graphql.context import ctx
+from payable.graphql.types.common import BookingKind, Money
+from payable.graphql.types.schedule import Installment
+from payable.reports import daily
+from payable.reports import month as month_report
+
+
+def _money(amounts: dict[str, Decimal]) -> list[Money]:
+    return [Money.of(amount, currency) for currency, amount in sorted(amounts.items())]
+
+
+@strawberry.type(description="One vertical's day. Amounts are per currency; currencies never mix.")
+class VerticalDay:
+    kind: BookingKind
+    payments: int
+    bookings_paid: int = strawberry.field(description="Bookings that received verified money.")
+    deposits_paid: int = strawberry.field(
+        description="First payments of multi-installment bookings."
+    )
+    captured: list[Money]
+    refunds: int
+    refunded: list[Money]
+    cancellations: int
+    weather_cancellations: int
+    no_shows: int
+    unpaid_balance: list[Money] = strawberry.field(description="Still owed on live bookings (now).")
+    installments_due: int
+    installments_overdue: int
+
+
+@strawberry.type
+class Reminder:
+    installment: Installment
+    booking_reference: str
+    overdue: bool
+
+
+@strawberry.type
+class FullyPaidDeparture:
+    package_id: strawberry.ID
+    tour_date: date
+    bookings: int
+
+
+@strawberry.type
+class DailySummary:
+    date: date
+    verticals: list[VerticalDay]
+    reminders: list[Reminder] = strawberry.field(
+        description="Installments due or overdue: who to remind."
+    )
+    tours_fully_paid: list[FullyPaidDeparture]
+    open_tasks: int
+
+
+@strawberry.type
+class MonthTotals:
+    kind: BookingKind
+    captured: Money
+    refunded: Money
+
+
+@strawberry.type
+class MonthClose:
+    month: str
+    totals: list[MonthTotals]
+    exceptions_opened: int
+    exceptions_closed: int
+    exceptions_open: int
+
+
+@strawberry.type
+class ReportQueries:
+    @strawberry.field(
+        description="The day (Asia/Yerevan) per vertical: money, closures, what is due."
+    )
+    async def daily_summary(self, info: strawberry.Info, date: date) -> DailySummary:
+        context = ctx(info)
+        _require(context.caller)
+        found = await daily.summary(
+            session=context.read_session, tenant_id=context.caller.tenant_id, day=date
+        )
+        return DailySummary(
+            date=found.day,
+            verticals=[
+                VerticalDay(
+                    kind=v.kind,
+                    payments=v.payments,
+                    bookings_paid=v.bookings_paid,
+                    deposits_paid=v.deposits_paid,
+                    captured=_money(v.captured),
+                    refunds=v.refunds,
+                    refunded=_money(v.refunded),
+                    cancellations=v.cancellations,
+                    weather_cancellations=v.weather_cancellations,
+                    no_shows=v.no_shows,
+                    unpaid_balance=_money(v.unpaid_balance),
+                    installments_due=v.installments_due,
+                    installments_overdue=v.installments_overdue,
+                )
+                for v in found.verticals
+            ],
+            reminders=[
+                Reminder(
+                    installment=Installment(row=r.installment),
+                    booking_reference=r.booking_reference,
+                    overdue=r.overdue,
+                )
+                for r in found.reminders
+            ],
+            tours_fully_paid=[
+                FullyPaidDeparture(package_id=p, tour_date=d, bookings=n)
+                for p, d, n in found.tours_fully_paid
+            ],
+            open_tasks=found.open_tasks,
+        )
+
+    @strawberry.field(
+        description="A month (YYYY-MM): totals per vertical and currency, and its exceptions."
+    )
+    async def month_close(self, info: strawberry.Info, month: str) -> MonthClose:
+        context = ctx(info)
+        _require(context.caller)
+        try:
+            found = await month_report.close(
+                session=context.read_session, tenant_id=context.caller.tenant_id, month=month
+            )
+        except DomainError as error:
+            raise GraphQLError(error.message, extensions={"code": error.code}) from None
+        return MonthClose(
+            month=found.month,
+            totals=[
+                MonthTotals(
+                    kind=t.kind,
+                    captured=Money.of(t.captured, t.currency),
+                    refunded=Money.of(t.refunded, t.currency),
+                )
+                for t in found.totals
+            ],
+            exceptions_opened=found.exceptions_opened,
+            exceptions_closed=found.exceptions_closed,
+            exceptions_open=found.exceptions_open,
+        )
+
+
+def _require(principal) -> None:  # type: ignore[no-untyped-def]
+    if not permissions.allowed(principal, permissions.Action.REPORTS):
+        raise GraphQLError(
+            f"your role may not {permissions.Action.REPORTS.value}",
+            extensions={"code": "FORBIDDEN"},
+        )

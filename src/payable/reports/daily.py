@@ -1,0 +1,202 @@
+"""The operator's day: money in and out per vertical, closures, what is due, what needs a person."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings.enums import BookingKind
+from payable.bookings.lifecycle import LIVE
+from payable.bookings.models import Booking, Installment
+from payable.reports import ledger
+from payable.reports.periods import day_range
+from payable.reviews.models import ReviewTask, TaskStatus
+from payable.timeline.models import BookingEvent
+from payable.verticals.tour.models import TourBooking
+
+Amounts = dict[str, Decimal]  # per currency
+
+
+@dataclass
+class VerticalDay:
+    kind: BookingKind
+    payments: int = 0
+    bookings_paid: int = 0  # bookings with verified money this day
+    deposits_paid: int = 0  # first payments of bookings with several installments
+    captured: Amounts = field(default_factory=dict)
+    refunds: int = 0
+    refunded: Amounts = field(default_factory=dict)
+    cancellations: int = 0
+    weather_cancellations: int = 0
+    no_shows: int = 0
+    unpaid_balance: Amounts = field(default_factory=dict)
+    installments_due: int = 0
+    installments_overdue: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DueInstallment:
+    installment: Installment
+    booking_reference: str
+    overdue: bool
+
+
+@dataclass
+class DailySummary:
+    day: date
+    verticals: list[VerticalDay]
+    reminders: list[DueInstallment]  # who needs a reminder, oldest due first
+    tours_fully_paid: list[tuple[str, date, int]]  # package, date, bookings
+    open_tasks: int
+
+
+def _add(amounts: Amounts, currency: str, amount: Decimal) -> None:
+    amounts[currency] = amounts.get(currency, Decimal("0.00")) + amount
+
+
+async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> DailySummary:
+    start, end = day_range(day)
+    per_kind = {kind: VerticalDay(kind) for kind in BookingKind}
+    paid_bookings: dict[BookingKind, set[uuid.UUID]] = defaultdict(set)
+    async for move in ledger.movements(session=session, tenant_id=tenant_id, start=start, end=end):
+        line = per_kind[BookingKind(move.kind)]
+        if move.type == "PAYMENT":
+            line.payments += 1
+            paid_bookings[line.kind].add(move.booking_id)
+            _add(line.captured, move.currency, move.amount)
+        else:
+            line.refunds += 1
+            _add(line.refunded, move.currency, move.amount)
+    for kind, ids in paid_bookings.items():
+        per_kind[kind].bookings_paid = len(ids)
+
+    for kind, count in await _deposits(session, tenant_id, start, end):
+        per_kind[BookingKind(kind)].deposits_paid = count
+    closures = {
+        "CANCELLED": "cancellations",
+        "WEATHER_CANCELLED": "weather_cancellations",
+        "NO_SHOW": "no_shows",
+    }
+    for kind, event, count in await _events(session, tenant_id, start, end, list(closures)):
+        setattr(per_kind[BookingKind(kind)], closures[event], count)
+
+    balances = await session.execute(
+        select(Booking.kind, Booking.currency, func.sum(Booking.price - Booking.amount_paid))
+        .where(
+            Booking.tenant_id == tenant_id,
+            Booking.status.in_(LIVE),
+            Booking.price > Booking.amount_paid,
+        )
+        .group_by(Booking.kind, Booking.currency)
+    )
+    for kind, currency, amount in balances.all():
+        per_kind[BookingKind(kind)].unpaid_balance[currency] = amount
+
+    reminders = await _due(session, tenant_id, day)
+    for due in reminders:
+        line = per_kind[BookingKind(due.kind)]
+        if due.overdue:
+            line.installments_overdue += 1
+        else:
+            line.installments_due += 1
+    open_tasks = await session.scalar(
+        select(func.count()).where(
+            ReviewTask.tenant_id == tenant_id, ReviewTask.status == TaskStatus.OPEN.value
+        )
+    )
+    return DailySummary(
+        day=day,
+        verticals=list(per_kind.values()),
+        reminders=[DueInstallment(d.installment, d.reference, d.overdue) for d in reminders],
+        tours_fully_paid=await _tours_fully_paid(session, tenant_id, day),
+        open_tasks=open_tasks or 0,
+    )
+
+
+async def _deposits(session: AsyncSession, tenant_id: uuid.UUID, start, end):  # type: ignore[no-untyped-def]
+    """Verified first payments of bookings whose schedule has several lines."""
+    several = (
+        select(Installment.booking_id)
+        .group_by(Installment.booking_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    first_paid = (
+        select(BookingEvent.booking_id, func.min(BookingEvent.occurred_at).label("at"))
+        .where(BookingEvent.tenant_id == tenant_id, BookingEvent.type == "PAYMENT_VERIFIED")
+        .group_by(BookingEvent.booking_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Booking.kind, func.count())
+        .join(first_paid, first_paid.c.booking_id == Booking.id)
+        .join(several, several.c.booking_id == Booking.id)
+        .where(first_paid.c.at >= start, first_paid.c.at < end)
+        .group_by(Booking.kind)
+    )
+    return rows.all()
+
+
+async def _events(session: AsyncSession, tenant_id: uuid.UUID, start, end, types: list[str]):  # type: ignore[no-untyped-def]
+    rows = await session.execute(
+        select(Booking.kind, BookingEvent.type, func.count())
+        .join(Booking, Booking.id == BookingEvent.booking_id)
+        .where(
+            BookingEvent.tenant_id == tenant_id,
+            BookingEvent.type.in_(types),
+            BookingEvent.occurred_at >= start,
+            BookingEvent.occurred_at < end,
+        )
+        .group_by(Booking.kind, BookingEvent.type)
+    )
+    return rows.all()
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    installment: Installment
+    reference: str
+    kind: str
+    overdue: bool
+
+
+async def _due(session: AsyncSession, tenant_id: uuid.UUID, day: date) -> list[_Due]:
+    """Unpaid installments of live bookings due by ``day``; overdue once past their grace days."""
+    rows = await session.execute(
+        select(Installment, Booking.reference, Booking.kind)
+        .join(Booking, Booking.id == Installment.booking_id)
+        .where(
+            Booking.tenant_id == tenant_id,
+            Booking.status.in_(LIVE),
+            Installment.amount_paid < Installment.amount_due,
+            Installment.due_date <= day,
+        )
+        .order_by(Installment.due_date, Installment.id)
+    )
+    return [
+        _Due(i, reference, kind, i.due_date + timedelta(days=i.grace_days) < day)
+        for i, reference, kind in rows.all()
+    ]
+
+
+async def _tours_fully_paid(
+    session: AsyncSession, tenant_id: uuid.UUID, day: date
+) -> list[tuple[str, date, int]]:
+    """Upcoming departures whose every live booking is paid in full."""
+    rows = await session.execute(
+        select(TourBooking.package_id, TourBooking.tour_date, func.count())
+        .join(Booking, Booking.id == TourBooking.booking_id)
+        .where(
+            Booking.tenant_id == tenant_id, Booking.status.in_(LIVE), TourBooking.tour_date >= day
+        )
+        .group_by(TourBooking.package_id, TourBooking.tour_date)
+        .having(func.bool_and(Booking.amount_paid >= Booking.price))
+        .order_by(TourBooking.tour_date, TourBooking.package_id)
+    )
+    return [(package, when, count) for package, when, count in rows.all()]
