@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -190,3 +192,35 @@ async def test_reminders_once_per_installment_and_period_with_two_workers(
     summary = (await api.data(SUMMARY, {"date": today.isoformat()}))["dailySummary"]
     assert [r["overdue"] for r in summary["reminders"]] == [True]
     assert date.fromisoformat(summary["date"]) == today
+
+
+async def test_cli_export_writes_the_same_csv_as_http(
+    api: Api, client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _paid_day(api, client)
+    day = clock.today().isoformat()
+    accountant = api.as_role("accountant")
+    over_http = await client.get(
+        f"/exports/accounting.csv?from={day}&to={day}",
+        headers={"Authorization": f"Bearer {accountant.token}"},
+    )
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "payable",
+        "export",
+        "--tenant",
+        api.tenant,
+        "--from",
+        day,
+        "--to",
+        day,
+        env=os.environ | {"DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == over_http.text

@@ -108,6 +108,45 @@ def token(
     typer.echo(f"Authorization: Bearer {value}")
 
 
+@app.command("export")
+def export_accounts(
+    tenant: str = typer.Option(..., help="Tenant slug."),
+    first: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (Asia/Yerevan)."),
+    last: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    output: Path | None = typer.Option(None, help="CSV file to write; stdout when absent."),
+) -> None:
+    """Accounting export: verified payments and refunds of a period, as CSV."""
+    from datetime import date
+
+    from payable.core.errors import DomainError
+    from payable.db.engine import Database
+    from payable.reports import export
+    from payable.tenants import service as tenants
+
+    async def run(url: str) -> None:
+        db = Database(url, pool_size=2)
+        try:
+            async with db.session() as session:
+                tenant_id = await tenants.ensure(session=session, slug=tenant)
+            chunks = export.rows(
+                db=db,
+                tenant_id=tenant_id,
+                first=date.fromisoformat(first),
+                last=date.fromisoformat(last),
+            )
+            with output.open("w") if output else contextlib.nullcontext(sys.stdout) as out:
+                async for chunk in chunks:
+                    out.write(chunk)
+        finally:
+            await db.dispose()
+
+    with database_url() as url:
+        try:
+            asyncio.run(run(url))
+        except (DomainError, ValueError) as error:
+            raise typer.BadParameter(getattr(error, "message", str(error))) from None
+
+
 @app.command("export-schema")
 def export_schema(
     output: Path | None = typer.Option(None, help="File to write; stdout when absent."),
