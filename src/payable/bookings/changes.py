@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind
@@ -16,6 +17,9 @@ from payable.core import permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.principal import Principal
 from payable.timeline import service as timeline
+
+if TYPE_CHECKING:
+    from payable.verticals.base import Vertical
 
 
 async def open_change(
@@ -38,6 +42,28 @@ async def open_change(
     if booking.status not in LIVE:
         raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
     return booking, reason
+
+
+async def open_detail_change(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    vertical: Vertical,
+    action: permissions.Action,
+    reason: str | None,
+) -> tuple[Booking, str, SQLModel]:
+    """``open_change`` for a vertical's own fields: also the detail row, locked."""
+    booking, reason = await open_change(
+        session=session,
+        principal=principal,
+        booking_id=booking_id,
+        kind=vertical.kind,
+        action=action,
+        reason=reason,
+    )
+    detail = await session.get(vertical.detail_model, booking.id, with_for_update=True)
+    return booking, reason, detail
 
 
 def as_json(values: Mapping[str, Any]) -> dict[str, Any]:

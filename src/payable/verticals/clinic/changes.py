@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
-from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.verticals.clinic import VERTICAL
 from payable.verticals.clinic.models import ClinicAppointment
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
@@ -29,15 +29,14 @@ async def reschedule(
     specialist_id: str | None,
     reason: str,
 ) -> uuid.UUID:
-    booking, reason = await changes.open_change(
+    booking, reason, current = await changes.open_detail_change(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        kind=BookingKind.CLINIC_APPOINTMENT,
+        vertical=VERTICAL,
         action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
-    current = await session.get(ClinicAppointment, booking.id, with_for_update=True)
     old = Appointment(
         current.service_id,
         current.specialist_id,

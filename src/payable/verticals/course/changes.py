@@ -8,7 +8,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
-from payable.bookings.enums import BookingKind
 from payable.bookings.models import Booking
 from payable.core import permissions
 from payable.core.errors import DomainError
@@ -16,6 +15,7 @@ from payable.core.principal import Principal
 from payable.payments.enums import PaymentState
 from payable.payments.models import Payment
 from payable.timeline import service as timeline
+from payable.verticals.course import VERTICAL
 from payable.verticals.course.models import AccessStatus, CourseEnrollment
 from payable.verticals.fields import require_text
 
@@ -27,15 +27,14 @@ async def _open(
     action: permissions.Action,
     reason: str | None,
 ) -> tuple[Booking, str, CourseEnrollment]:
-    booking, reason = await changes.open_change(
+    return await changes.open_detail_change(  # type: ignore[return-value]
         session=session,
         principal=principal,
         booking_id=booking_id,
-        kind=BookingKind.COURSE_ENROLLMENT,
+        vertical=VERTICAL,
         action=action,
         reason=reason,
     )
-    return booking, reason, await session.get(CourseEnrollment, booking.id, with_for_update=True)
 
 
 async def transfer(

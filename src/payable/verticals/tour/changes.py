@@ -10,25 +10,27 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes, pricing
-from payable.bookings.enums import BookingKind
 from payable.bookings.lifecycle import ChangeCause
+from payable.bookings.models import Booking
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
+from payable.verticals.tour import VERTICAL
 from payable.verticals.tour.models import TourBooking
 
 
-async def _open(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str):  # type: ignore[no-untyped-def]
-    booking, reason = await changes.open_change(
+async def _open(
+    session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
+) -> tuple[Booking, str, TourBooking]:
+    return await changes.open_detail_change(  # type: ignore[return-value]
         session=session,
         principal=principal,
         booking_id=booking_id,
-        kind=BookingKind.TOUR_BOOKING,
+        vertical=VERTICAL,
         action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
-    return booking, reason, await session.get(TourBooking, booking.id, with_for_update=True)
 
 
 async def transfer(
