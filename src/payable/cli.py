@@ -55,6 +55,8 @@ def serve(
     from payable.secrets_store import jwt_secret
 
     settings = get_settings()
+    if "public_url" not in settings.model_fields_set:  # links point at this very server
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     configure(settings.log_level)
     secret = jwt_secret(settings)
     with database_url() as url:
@@ -62,7 +64,7 @@ def serve(
         if demo:
             from payable.demo import seed
 
-            header = asyncio.run(seed(url, secret))
+            header = asyncio.run(seed(url, secret, settings))
             typer.echo(
                 f"\nGraphiQL: http://{host}:{port}/graphql\n"
                 f"Paste this into its Headers tab:\n{header}\n"

@@ -15,6 +15,9 @@ from payable.core.money import Currency, Money, parse_amount
 from payable.core.principal import Principal, Role
 from payable.core.tokens import issue
 from payable.db.engine import Database
+from payable.payments import service as payments
+from payable.providers.registry import Providers
+from payable.settings import Settings
 from payable.tenants import service as tenants
 from payable.verticals.clinic import service as clinic
 from payable.verticals.course import service as course
@@ -33,9 +36,10 @@ def _basics(
     return BookingBasics(customer, f"crm-{customer}", None, _amd(price), installments)
 
 
-async def seed(url: str, secret: str) -> str:
+async def seed(url: str, secret: str, settings: Settings) -> str:
     """Create the demo bookings once; return an Authorization header for the demo tenant."""
     db = Database(url, pool_size=2)
+    providers = Providers(db, settings)
     try:
         async with db.session() as session:
             tenant_id = await tenants.ensure(session=session, slug=DEMO_TENANT)
@@ -48,12 +52,35 @@ async def seed(url: str, secret: str) -> str:
             )
             if not existing:
                 await _bookings(session, principal)
+                await _links(session, principal, providers, settings.public_url)
     finally:
+        await providers.close()
         await db.dispose()
     token = issue(
         secret=secret, tenant=DEMO_TENANT, role=Role.ADMIN, sub="demo-admin", ttl=timedelta(days=7)
     )
     return f'{{"Authorization": "Bearer {token}"}}'
+
+
+async def _links(session, principal: Principal, providers: Providers, public_url: str) -> None:  # type: ignore[no-untyped-def]
+    """An open sandbox payment link on the first booking of each vertical, to pay by hand."""
+    for kind in ("CLINIC_APPOINTMENT", "COURSE_ENROLLMENT", "TOUR_BOOKING"):
+        booking_id = await session.scalar(
+            select(Booking.id)
+            .where(Booking.tenant_id == principal.tenant_id, Booking.kind == kind)
+            .order_by(Booking.created_at)
+            .limit(1)
+        )
+        await payments.request_payment(
+            session=session,
+            principal=principal,
+            provider=providers.sandbox,
+            public_url=public_url,
+            booking_id=booking_id,
+            installment_id=None,
+            expires_in_minutes=7 * 24 * 60,
+            return_url=None,
+        )
 
 
 async def _bookings(session, principal: Principal) -> None:  # type: ignore[no-untyped-def]
