@@ -62,7 +62,16 @@ class MalformedReport(DomainError):
 Parser = Callable[[Iterable[str]], Iterator[Line]]
 
 
-def _rows(lines: Iterable[str], delimiter: str, header: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+def text_lines(binary: Iterable[bytes]) -> Iterator[str]:
+    """Decode line by line, so an undecodable byte is reported on its own line."""
+    for number, raw in enumerate(binary):
+        text = raw.decode("utf-8")
+        yield text.removeprefix("\ufeff") if number == 0 else text
+
+
+def _rows(
+    lines: Iterable[str], delimiter: str, header: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row by column name) for every non-blank line after the header."""
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
@@ -83,8 +92,7 @@ def _rows(lines: Iterable[str], delimiter: str, header: tuple[str, ...]) -> Iter
         raise MalformedReport(reader.line_num, f"not CSV: {error}") from None
 
 
-def _text(number: int, row: dict, column: str) -> str:
-    value = row[column]
+def _text(number: int, column: str, value: str) -> str:
     if not value:
         raise MalformedReport(number, f"{column} is empty")
     if len(value) > MAX_TEXT:
@@ -118,8 +126,8 @@ def parse_sandbox(lines: Iterable[str]) -> Iterator[Line]:
         yield Line(
             number=number,
             operation=operation,
-            provider_order_id=_text(number, row, "order_id"),
-            reference=_text(number, row, "reference"),
+            provider_order_id=_text(number, "order_id", row["order_id"]),
+            reference=_text(number, "reference", row["reference"]),
             amount=amount,
             currency=currency,
             occurred_at=occurred_at,
@@ -148,14 +156,15 @@ def parse_arca(lines: Iterable[str]) -> Iterator[Line]:
         try:
             local = datetime.strptime(row["Date"], "%d.%m.%Y %H:%M:%S")
         except ValueError:
-            raise MalformedReport(number, f"Date {row['Date']!r} is not dd.MM.yyyy HH:mm:ss") from None
-        order_id = _text(number, row, "Order ID")
-        row["Reference"] = row["Reference"] or _arca_reference(operation, order_id, money)
+            message = f"Date {row['Date']!r} is not dd.MM.yyyy HH:mm:ss"
+            raise MalformedReport(number, message) from None
+        order_id = _text(number, "Order ID", row["Order ID"])
+        reference = row["Reference"] or _arca_reference(operation, order_id, money)
         yield Line(
             number=number,
             operation=operation,
             provider_order_id=order_id,
-            reference=_text(number, row, "Reference"),
+            reference=_text(number, "Reference", reference),
             amount=amount,
             currency=money.currency,
             occurred_at=local.replace(tzinfo=clock.BUSINESS_ZONE),

@@ -100,19 +100,6 @@ class OverrideAccessInput:
     reason: str
 
 
-def _change(
-    info: strawberry.Info,
-    operation: str,
-    action: permissions.Action,
-    input: object,
-    key: str | None,
-    run,
-):  # type: ignore[no-untyped-def]
-    return booking_payload(
-        info, operation=operation, permission=action, request=input, idempotency_key=key, action=run
-    )
-
-
 @strawberry.type
 class CourseChangeMutations:
     @strawberry.mutation(description="Move the student to another group; payments stay attached.")
@@ -122,13 +109,13 @@ class CourseChangeMutations:
         input: TransferEnrollmentInput,
         idempotency_key: str | None = None,
     ) -> BookingPayload:
-        return await _change(
+        return await booking_payload(
             info,
-            "transferEnrollment",
-            permissions.Action.CHANGE_BOOKING,
-            input,
-            idempotency_key,
-            lambda session, principal: changes.transfer(
+            operation="transferEnrollment",
+            permission=permissions.Action.CHANGE_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.transfer(
                 session=session,
                 principal=principal,
                 booking_id=booking_id(input.booking_id),
@@ -144,13 +131,13 @@ class CourseChangeMutations:
         input: EnrollmentChangeInput,
         idempotency_key: str | None = None,
     ) -> BookingPayload:
-        return await _change(
+        return await booking_payload(
             info,
-            "pauseEnrollment",
-            permissions.Action.PAUSE_ACCESS,
-            input,
-            idempotency_key,
-            lambda session, principal: changes.pause(
+            operation="pauseEnrollment",
+            permission=permissions.Action.PAUSE_ACCESS,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.pause(
                 session=session,
                 principal=principal,
                 booking_id=booking_id(input.booking_id),
@@ -165,13 +152,13 @@ class CourseChangeMutations:
         input: EnrollmentChangeInput,
         idempotency_key: str | None = None,
     ) -> BookingPayload:
-        return await _change(
+        return await booking_payload(
             info,
-            "resumeEnrollment",
-            permissions.Action.PAUSE_ACCESS,
-            input,
-            idempotency_key,
-            lambda session, principal: changes.resume(
+            operation="resumeEnrollment",
+            permission=permissions.Action.PAUSE_ACCESS,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.resume(
                 session=session,
                 principal=principal,
                 booking_id=booking_id(input.booking_id),
@@ -185,13 +172,13 @@ class CourseChangeMutations:
     async def override_access(
         self, info: strawberry.Info, input: OverrideAccessInput, idempotency_key: str | None = None
     ) -> BookingPayload:
-        return await _change(
+        return await booking_payload(
             info,
-            "overrideAccess",
-            permissions.Action.OVERRIDE_ACCESS,
-            input,
-            idempotency_key,
-            lambda session, principal: changes.override_access(
+            operation="overrideAccess",
+            permission=permissions.Action.OVERRIDE_ACCESS,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: changes.override_access(
                 session=session,
                 principal=principal,
                 booking_id=booking_id(input.booking_id),
