@@ -175,6 +175,7 @@ def upgrade() -> None:
             ["order_id"],
             ["sandbox_orders.id"],
             name=op.f("fk_sandbox_operations_order_id_sandbox_orders"),
+            onupdate="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_operations")),
         sa.UniqueConstraint("reference", name=op.f("uq_sandbox_operations_reference")),

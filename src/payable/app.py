@@ -93,7 +93,12 @@ def create_app(
     settings = settings or get_settings()
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
-    hub = EventHub(asyncpg_dsn(db.url), poll_seconds=settings.subscription_poll_seconds)
+    hub = EventHub(
+        asyncpg_dsn(db.url),
+        db,
+        poll_seconds=settings.subscription_poll_seconds,
+        batch=settings.subscription_batch,
+    )
     graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub)
 
     async def healthz(_: Request) -> PlainTextResponse:

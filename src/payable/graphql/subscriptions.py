@@ -49,42 +49,49 @@ class BookingSubscriptions:
         )
         last = _start(after)
         settings = context.settings
-        # Subscribe before the first read, so a change committed in between still wakes us.
-        waker = context.hub.subscribe(tenant_id)
+        hub = context.hub
+        # Join the feed first: whatever commits from here on will be offered to us.
+        subscriber, position = await hub.subscribe(
+            tenant_id,
+            accepts=lambda d: where.accepts(d.event, d.booking.booking.kind),
+            capacity=settings.subscription_max_backlog,
+        )
         try:
             if last is None:
-                async with context.db.session() as session:
-                    last = await stream.head(session=session, tenant_id=tenant_id)
-            caught_up = False
-            while waker.closed_reason is None:
-                async with context.db.session() as session:
-                    events = await stream.after(
-                        session=session,
-                        where=where,
-                        sequence=last,
-                        limit=settings.subscription_batch,
-                    )
-                    backlog = 0
-                    if caught_up and len(events) == settings.subscription_batch:
-                        backlog = await stream.backlog(
+                last = position  # no `after`: live from now
+            else:
+                # Replay from the table up to what is committed now (at least the feed's
+                # position), then the queue takes over; its overlap is skipped by sequence.
+                while True:
+                    async with context.db.session() as session:
+                        events = await stream.after(
                             session=session,
                             where=where,
                             sequence=last,
-                            cap=settings.subscription_max_backlog + 1,
+                            limit=settings.subscription_batch,
                         )
-                if backlog > settings.subscription_max_backlog:
+                    for event in events:
+                        yield BookingEvent(row=event)
+                        last = event.sequence
+                    await context.close()
+                    if len(events) < settings.subscription_batch:
+                        break
+            while True:
+                delivery = await subscriber.next()
+                if subscriber.overflowed:
                     raise GraphQLError(
-                        f"subscriber too slow: {backlog} events behind;"
-                        f" resubscribe with after={last}",
+                        f"subscriber too slow: more than {settings.subscription_max_backlog}"
+                        f" events waiting; resubscribe with after={last}",
                         extensions={"code": "SLOW_CONSUMER", "after": str(last)},
                     )
-                for event in events:
-                    yield BookingEvent(row=event)
-                    last = event.sequence
-                await context.close()  # this batch is sent: no connection held while waiting
-                if len(events) < settings.subscription_batch:
-                    caught_up = True
-                    await waker.wait(settings.subscription_poll_seconds)
+                if delivery is None:
+                    return  # the server is shutting down
+                if delivery.event.sequence <= last:
+                    continue  # already sent by the replay
+                yield BookingEvent(row=delivery.event, booking_view=delivery.booking)
+                last = delivery.event.sequence
+                if subscriber.idle:
+                    await context.close()  # nothing queued: hold no connection while waiting
         finally:
-            context.hub.unsubscribe(tenant_id, waker)
+            await hub.unsubscribe(tenant_id, subscriber)
             await context.close()

@@ -46,10 +46,6 @@ class Line:
     currency: Currency
     occurred_at: datetime  # aware
 
-    @property
-    def money(self) -> Money:
-        return Money(self.amount, self.currency)
-
 
 class MalformedReport(DomainError):
     """The file is not a report of the named format; ``line_number`` says where."""

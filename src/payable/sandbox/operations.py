@@ -19,7 +19,10 @@ class SandboxOperation(SQLModel, table=True):
     id: uuid.UUID = id_field()
     order_id: uuid.UUID = Field(
         sa_column=Column(
-            UUID(as_uuid=True), ForeignKey("sandbox_orders.id"), nullable=False, index=True
+            UUID(as_uuid=True),
+            ForeignKey("sandbox_orders.id", onupdate="CASCADE"),
+            nullable=False,
+            index=True,
         )
     )
     operation: str = Field(sa_column=Column(String(16), nullable=False))  # PAYMENT REFUND REVERSAL

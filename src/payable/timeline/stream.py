@@ -19,6 +19,15 @@ class StreamFilter:
     kind: str | None = None
     hidden: frozenset[str] = frozenset()  # event types the subscriber may not see
 
+    def accepts(self, event: BookingEvent, booking_kind: str) -> bool:
+        """The same filter as the query below, for events already read."""
+        return (
+            event.tenant_id == self.tenant_id
+            and event.type not in self.hidden
+            and (self.booking_id is None or event.booking_id == self.booking_id)
+            and (self.kind is None or booking_kind == self.kind)
+        )
+
 
 def _matching(where: StreamFilter, sequence: int):  # type: ignore[no-untyped-def]
     query = select(BookingEvent).where(
@@ -41,12 +50,6 @@ async def after(
     """Committed events later than ``sequence`` that match, oldest first."""
     query = _matching(where, sequence).order_by(BookingEvent.sequence).limit(limit)
     return list((await session.execute(query)).scalars())
-
-
-async def backlog(*, session: AsyncSession, where: StreamFilter, sequence: int, cap: int) -> int:
-    """How many matching events wait after ``sequence`` (counting stops at ``cap``)."""
-    waiting = _matching(where, sequence).with_only_columns(BookingEvent.id).limit(cap).subquery()
-    return (await session.execute(select(func.count()).select_from(waiting))).scalar_one()
 
 
 async def head(*, session: AsyncSession, tenant_id: uuid.UUID) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from payable.bookings.queries import BookingView
 from payable.graphql.context import ctx
 from payable.graphql.types.common import Node, PageInfo
 from payable.timeline.models import BookingEvent as EventRow
@@ -24,6 +25,8 @@ BookingRef = Annotated["PayableBooking", strawberry.lazy("payable.graphql.types.
 )
 class BookingEvent(Node):
     row: strawberry.Private[EventRow]
+    # The booking as read with the event (live subscriptions): no look-up per subscriber.
+    booking_view: strawberry.Private[BookingView | None] = None
 
     def local_id(self) -> uuid.UUID:
         return self.row.id
@@ -38,7 +41,8 @@ class BookingEvent(Node):
     async def booking(self, info: strawberry.Info) -> BookingRef:
         from payable.graphql.types.booking import to_graphql
 
-        return to_graphql(await ctx(info).loaders.booking.load(self.row.booking_id))
+        view = self.booking_view or await ctx(info).loaders.booking.load(self.row.booking_id)
+        return to_graphql(view)
 
     @strawberry.field(
         description="e.g. CREATED, PAYMENT_VERIFIED, RESCHEDULED, CANCELLED, REFUND_REQUESTED."
