@@ -1,30 +1,30 @@
 """Benchmark: fan-out of booking events to many concurrent `bookingEvents` subscribers.
 
-Starts `payable serve` on an embedded PostgreSQL (or DATABASE_URL when set), opens N
-graphql-transport-ws subscribers on one tenant (all with `after` = the current last sequence),
-confirms every one is live with a warm-up booking, then creates a burst of bookings over HTTP
-and measures delivery latency (receipt - commit) for every (subscriber, event) pair, plus the
-server's RSS. Run by hand: `.venv/bin/python bench/subscriptions.py [--subscribers N]`.
-"""
+Starts `payable serve` (embedded PostgreSQL, or DATABASE_URL), opens N graphql-transport-ws
+subscribers on one tenant with `after` = the last sequence, proves each live with a warm-up
+booking, then creates a burst of bookings over HTTP and prints delivery latency (receipt - commit)
+per (subscriber, event) pair and the server's RSS and CPU. Run by hand:
+`.venv/bin/python bench/subscriptions.py [--subscribers 1000] [--events 100] [--light]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -36,283 +36,213 @@ from payable.core.tokens import issue
 SECRET = "bench-secret-" + uuid.uuid4().hex
 ROOT = Path(__file__).resolve().parents[1]
 CREATE_TOUR = """mutation($input: CreateTourBookingInput!) { createTourBooking(input: $input) {
-  booking { id timeline(first: 5) { edges { node { type sequence } } } }
-  errors { code message } } }"""
+  booking { id timeline(first: 1) { edges { node { type sequence } } } } errors { code } } }"""
+TOUR = {"tourDate": "2031-06-01", "packageId": "dilijan", "participantCount": 2}
+PRICE = {"price": {"amount": "120000.00", "currency": "AMD"}, "depositAmount": "40000.00"}
 EVENTS = """subscription($after: String, $bookingId: ID, $kind: BookingKind) {
   bookingEvents(after: $after, bookingId: $bookingId, kind: $kind) {
-    id sequence type actor booking { id kind } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    id sequence type actor booking { id kind } } }"""  # as in tests/live.py
+# --light: without the `booking` field (no per-event booking lookup); keyed by sequence instead.
+LIGHT = """subscription($after: String) {
+  bookingEvents(after: $after) { id sequence type actor } }"""
 
 
 class Fanout:
-    """What the subscribers saw: receipt time per booking id, one dict per subscriber."""
+    """What the subscribers saw: receipt time per event key, one dict per subscriber."""
 
     def __init__(self, subscribers: int) -> None:
         self.received: list[dict[str, float]] = [{} for _ in range(subscribers)]
-        self.subscribed = 0
-        self.problems: list[str] = []
-        self.watch: set[str] = set()  # booking ids whose arrival we wait for
-        self.pending = 0  # deliveries of watched bookings still to come
-        self.done = asyncio.Event()
+        self.live, self.subscribed, self.problems = set(range(subscribers)), 0, Counter[str]()
 
-    def expect(self, booking_ids: set[str]) -> None:
-        self.watch |= booking_ids
-        self.pending += len(booking_ids) * len(self.received)
-        self.pending -= sum(len(booking_ids & r.keys()) for r in self.received)
-        self.done.clear() if self.pending else self.done.set()
-
-    def arrived(self, index: int, booking_id: str) -> None:
-        self.received[index][booking_id] = time.perf_counter()
-        if booking_id in self.watch:
-            self.pending -= 1
-            if self.pending == 0:
-                self.done.set()
+    def missing(self, keys: set[str]) -> int:  # deliveries still owed to live subscribers
+        return sum(len(keys - self.received[i].keys()) for i in self.live)
 
 
-async def subscriber(index: int, url: str, token: str, after: str, fan: Fanout) -> None:
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-    payload = {"query": EVENTS, "variables": {"after": after}}
-    subscribe = {"id": "1", "type": "subscribe", "payload": payload}
-    async with connect(
-        url,
-        subprotocols=[Subprotocol("graphql-transport-ws")],
-        ping_interval=None,
-        open_timeout=120,
-    ) as ws:
-        await ws.send(json.dumps(init))
-        if (ack := json.loads(await ws.recv()))["type"] != "connection_ack":
-            raise RuntimeError(f"subscriber {index}: expected connection_ack, got {ack}")
-        await ws.send(json.dumps(subscribe))
-        fan.subscribed += 1
-        async for raw in ws:
-            message = json.loads(raw)
-            if message["type"] == "ping":
-                await ws.send('{"type":"pong"}')
-            elif message["type"] == "next" and not message["payload"].get("errors"):
-                event = message["payload"]["data"]["bookingEvents"]
-                if event["type"] == "CREATED":
-                    fan.arrived(index, event["booking"]["id"])
-            elif message["type"] != "pong":
-                fan.problems.append(f"subscriber {index}: {str(message)[:300]}")
-                if message["type"] in ("error", "complete"):
-                    return
-
-
-async def create(http: httpx.AsyncClient, n: int) -> dict:
-    variables = {
-        "input": {
-            "customerRef": f"c-{n % 300}",
-            "tourDate": "2031-06-01",
-            "packageId": "dilijan",
-            "participantCount": 2,
-            "price": {"amount": "120000.00", "currency": "AMD"},
-            "depositAmount": "40000.00",
-        }
-    }
-    response = await http.post("/graphql", json={"query": CREATE_TOUR, "variables": variables})
-    response.raise_for_status()
-    payload = response.json()["data"]["createTourBooking"]
-    if payload["errors"]:
-        raise RuntimeError(f"createTourBooking refused: {payload['errors']}")
-    return payload["booking"]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def within(seconds: float, what: str, awaitable: object) -> None:
+async def subscriber(index: int, url: str, hello: tuple[str, str], fan: Fanout) -> None:
+    """Send connection_init, then subscribe (`hello`); record each CREATED event's arrival."""
+    protocol, problem = Subprotocol("graphql-transport-ws"), "the server closed the socket"
     try:
-        async with asyncio.timeout(seconds):
-            await awaitable  # type: ignore[misc]
-    except TimeoutError:
-        raise SystemExit(f"gave up after {seconds:.0f} s: {what}") from None
+        async with connect(url, subprotocols=[protocol], open_timeout=120) as ws:
+            await ws.send(hello[0])
+            if (ack := json.loads(await ws.recv()))["type"] != "connection_ack":
+                raise RuntimeError(f"expected connection_ack, got {ack}")
+            await ws.send(hello[1])
+            fan.subscribed += 1
+            async for raw in ws:
+                message = json.loads(raw)
+                kind, payload = message["type"], message.get("payload")
+                if kind == "ping":
+                    await ws.send('{"type": "pong"}')
+                elif kind == "next" and not payload.get("errors"):
+                    event = payload["data"]["bookingEvents"]
+                    key = (event.get("booking") or {"id": event["sequence"]})["id"]
+                    if event["type"] == "CREATED" and key in fan.received[index]:
+                        fan.problems["a duplicate delivery"] += 1
+                    elif event["type"] == "CREATED":
+                        fan.received[index][key] = time.perf_counter()
+                elif kind in ("error", "complete"):  # the subscription is over
+                    problem = f"{kind}: {json.dumps(payload)[:240]}"
+                    break
+                elif kind != "pong":
+                    fan.problems[f"{kind}: {json.dumps(payload)[:240]}"] += 1
+    except Exception as error:  # counted and shown; the others carry on
+        problem = f"{type(error).__name__}: {error}"[:240]
+    fan.problems[problem] += 1
+    fan.live.discard(index)
 
 
-async def run(args: argparse.Namespace, base: str, token: str, server_pid: int) -> None:
+async def create(http: httpx.AsyncClient, n: int) -> dict[str, Any]:
+    variables = {"input": {"customerRef": f"c-{n % 300}", **TOUR, **PRICE}}
+    response = await http.post("/graphql", json={"query": CREATE_TOUR, "variables": variables})
+    body = response.json()
+    if response.is_error or body.get("errors") or body["data"]["createTourBooking"]["errors"]:
+        raise RuntimeError(f"createTourBooking failed: {response.status_code} {body}"[:400])
+    booking = body["data"]["createTourBooking"]["booking"]
+    created = booking["timeline"]["edges"][0]["node"]  # oldest first: CREATED
+    return booking | {"sequence": created["sequence"]}
+
+
+async def until(condition: Callable[[], bool], deadline: float) -> bool:
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def proc(pid: int) -> tuple[float, float]:  # RSS in MB, CPU seconds (user + system)
+    rss = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return rss, (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spread(samples: list[float]) -> str:
+    if not (s := sorted(samples)):
+        return "no samples"
+    p50, p99, top = s[len(s) // 2] * 1e3, s[len(s) * 99 // 100] * 1e3, s[-1] * 1e3
+    return f"p50 {p50:.0f} ms   p99 {p99:.0f} ms   max {top:.0f} ms"
+
+
+def show(counts: Counter[str], what: str) -> None:
+    for problem, count in counts.most_common(5):
+        print(f"  {count} x {what}: {problem}")
+
+
+async def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
+    deadline = time.perf_counter() + args.timeout
+    url, query = base.replace("http", "ws", 1) + "/graphql", LIGHT if args.light else EVENTS
+    key, n, fan = "sequence" if args.light else "id", args.subscribers, Fanout(args.subscribers)
+    # key -> request sent, and key -> just after the response (an upper bound of the commit)
+    sent, commits, failed = dict[str, float](), dict[str, float](), Counter[str]()
     headers = {"Authorization": f"Bearer {token}"}
-    url = base.replace("http://", "ws://") + "/graphql"
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
-        first = await create(http, 0)
-        after = next(
-            e["node"]["sequence"]
-            for e in first["timeline"]["edges"]
-            if e["node"]["type"] == "CREATED"
-        )
-        rss_before = rss_mb(server_pid)
-        fan = Fanout(args.subscribers)
-        started = time.perf_counter()
-        tasks = [
-            asyncio.create_task(subscriber(i, url, token, after, fan))
-            for i in range(args.subscribers)
-        ]
-
-        async def all_subscribed() -> None:
-            while fan.subscribed < args.subscribers:
-                if failed := [t for t in tasks if t.done()]:
-                    raise SystemExit(f"a subscriber ended while connecting: {failed[0].result()}")
-                await asyncio.sleep(0.05)
-
+        after = (await create(http, 0))["sequence"]
+        rss, started = {"before subscribers": proc(pid)[0]}, time.perf_counter()
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        request = {"query": query, "variables": {"after": after}}
+        hello = json.dumps(init), json.dumps({"id": "1", "type": "subscribe", "payload": request})
+        tasks = [asyncio.create_task(subscriber(i, url, hello, fan)) for i in range(n)]
         try:
-            await within(args.timeout, f"{fan.subscribed} subscribed", all_subscribed())
-            print(
-                f"{args.subscribers} subscribers acknowledged and subscribed in"
-                f" {time.perf_counter() - started:.1f} s (after={after})"
-            )
-            # A warm-up booking proves every subscription is live before anything is timed.
-            started = time.perf_counter()
-            fan.expect({(await create(http, 1))["id"]})
-            await within(
-                args.timeout, f"warm-up; {fan.pending} deliveries missing", fan.done.wait()
-            )
-            print(f"warm-up event reached all in {time.perf_counter() - started:.2f} s")
+            if not await until(lambda: fan.subscribed == len(fan.live) == n, deadline):
+                raise TimeoutError(f"{fan.subscribed} of {n} subscribers acknowledged")
+            print(f"{n} subscribers acknowledged in {time.perf_counter() - started:.1f} s")
+            started, warm = time.perf_counter(), {(await create(http, 1))[key]}
+            if not await until(lambda: fan.missing(warm) == 0, deadline) or len(fan.live) < n:
+                raise TimeoutError(f"warm-up reached {n - fan.missing(warm)} of {n} subscribers")
+            print(f"warm-up event reached all {n} in {time.perf_counter() - started:.2f} s")
             await asyncio.sleep(1)
-            rss_idle = rss_mb(server_pid)
-
-            commits: dict[str, float] = {}
-            queue = iter(range(2, 2 + args.events))
+            rss[f"with {n} idle"] = proc(pid)[0]
+            numbers = iter(range(2, 2 + args.events))
 
             async def writer() -> None:
-                for n in queue:
-                    booking = await create(http, n)
-                    commits[booking["id"]] = time.perf_counter()
+                for number in numbers:
+                    t0 = time.perf_counter()
+                    try:
+                        booking = await create(http, number)
+                        commits[booking[key]], sent[booking[key]] = time.perf_counter(), t0
+                    except (RuntimeError, httpx.HTTPError) as error:  # counted; the burst goes on
+                        failed[f"{type(error).__name__}: {error}"[:300]] += 1
 
-            burst = time.perf_counter()
-            await within(
-                args.timeout,
-                "the burst of mutations",
-                asyncio.gather(*(writer() for _ in range(args.concurrency))),
-            )
+            cpu, burst = (proc(pid)[1], time.process_time()), time.perf_counter()
+            writers = asyncio.gather(*(writer() for _ in range(args.concurrency)))
+            with contextlib.suppress(TimeoutError):  # then report on what did commit
+                await asyncio.wait_for(writers, deadline - burst)
             written = time.perf_counter() - burst
-            fan.expect(set(commits))
-            timed_out = False
-            try:
-                async with asyncio.timeout(args.timeout):
-                    await fan.done.wait()
-            except TimeoutError:
-                timed_out = True
-            rss_after = rss_mb(server_pid)
+            burst_keys = set(commits)
+            complete = await until(lambda: fan.missing(burst_keys) == 0, deadline)
+            cpu = proc(pid)[1] - cpu[0], time.process_time() - cpu[1]
+            rss["after the burst"] = proc(pid)[0]
+        except (TimeoutError, RuntimeError) as error:
+            print(f"GAVE UP ({args.timeout:.0f} s for the whole run): {error}")
+            show(fan.problems, "to subscribers")
+            raise SystemExit(1) from None
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    latencies = sorted(
-        r[b] - commit for r in fan.received for b, commit in commits.items() if b in r
-    )
-    expected = args.subscribers * args.events
-    last = max((r[b] for r in fan.received for b in commits if b in r), default=burst)
-    print(
-        f"burst: {args.events} createTourBooking, concurrency {args.concurrency},"
-        f" written in {written:.2f} s"
-    )
-    if timed_out:
-        print(f"  GAVE UP waiting after {args.timeout:.0f} s")
-    print(f"  delivered {len(latencies)} of {expected} (missing {expected - len(latencies)})")
-    if latencies:
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(
-            f"  latency receipt-commit: p50 {statistics.median(latencies) * 1000:.1f} ms"
-            f"   p99 {p99 * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms"
-            f"   (min {latencies[0] * 1000:.1f} ms)"
-        )
-        print(
-            f"  {len(latencies) / (last - burst):.0f} events/s delivered"
-            f" (burst start to last receipt: {last - burst:.2f} s)"
-        )
-    print(
-        f"server RSS: {rss_before:.0f} MB before subscribers, {rss_idle:.0f} MB with"
-        f" {args.subscribers} idle, {rss_after:.0f} MB after the burst"
-    )
-    for problem in fan.problems[:5]:
-        print(f"  problem: {problem}")
-    if fan.problems:
-        print(f"  {len(fan.problems)} unexpected messages in all")
-
-
-def summarize(log: IO[str]) -> None:
-    """The server's log is kept out of the way; show what kinds of errors it logged."""
-    log.seek(0)
-    errors: Counter[str] = Counter()
-    for line in log:
-        if line.startswith("Traceback"):
-            errors["plain traceback"] += 1
-        elif line.startswith("{"):
-            entry = json.loads(line)
-            if entry.get("level") in ("error", "critical", "warning"):
-                cause = entry.get("exception", "").strip().splitlines()[-1:] or [""]
-                errors[f"{entry['event']} {entry.get('error_type', '')}: {cause[0][:160]}"] += 1
-    for what, count in errors.most_common(5):
-        print(f"server logged {count} x {what}")
-
-
-def raise_open_files(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= needed:
-        return
-    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    if target < needed:
-        print(f"warning: open-file limit is {target} (hard limit), {needed} wanted")
+    pairs = [(r[k], k) for r in fan.received for k in commits if k in r]
+    expected, last = n * len(commits), max((t for t, _ in pairs), default=burst)
+    print(f"burst: {len(commits)} of {args.events} createTourBooking answered in {written:.2f} s")
+    show(failed, "failed mutation")
+    print(f"  mutation round trip: {spread([commits[k] - sent[k] for k in commits])}")
+    print(f"  delivered {len(pairs)} of {expected} ({n} subscribers x {len(commits)} bookings)")
+    print(f"  missing {expected - len(pairs)}; {n - len(fan.live)} subscriptions ended early")
+    print("  GAVE UP waiting for the rest" if not complete else "  all live subscribers got all")
+    print(f"  latency receipt - commit: {spread([t - commits[k] for t, k in pairs])}")
+    rate = len(pairs) / max(last - burst, 1e-9)
+    print(f"  {rate:.0f} events/s delivered (burst start to the last receipt)")
+    print(f"CPU during the burst: server {cpu[0]:.1f} s, this client {cpu[1]:.1f} s")
+    print("server RSS: " + ", ".join(f"{mb:.0f} MB {when}" for when, mb in rss.items()))
+    show(fan.problems, "to subscribers")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--timeout", type=float, default=180, help="seconds per phase")
+    parser.add_argument("--concurrency", type=int, default=10, help="mutations in flight")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds for the whole run")
+    parser.add_argument("--light", action="store_true", help="subscribe without `booking`")
     args = parser.parse_args()
-    raise_open_files(2 * args.subscribers + 1024)  # inherited by the server we spawn
-
-    port = free_port()
+    files, (_, hard) = 2 * args.subscribers + 1024, resource.getrlimit(resource.RLIMIT_NOFILE)
+    files = files if hard == resource.RLIM_INFINITY else min(hard, files)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, hard))  # the server inherits it
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     with (
         tempfile.TemporaryDirectory(prefix="payable-bench-") as data_dir,
         Path(data_dir, "server.log").open("w+") as log,
     ):
-        env = os.environ | {
-            "PAYABLE_DATA_DIR": data_dir,
-            "PAYABLE_JWT_SECRET": SECRET,
-            "PAYABLE_LOG_LEVEL": "WARNING",
-            "PAYABLE_WORKERS_ENABLED": "false",
-        }
+        env = os.environ | {"PAYABLE_DATA_DIR": data_dir, "PAYABLE_JWT_SECRET": SECRET}
+        env |= {"PAYABLE_LOG_LEVEL": "WARNING", "PAYABLE_WORKERS_ENABLED": "false"}
         command = [sys.executable, "-m", "payable", "serve", "--port", str(port)]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
-                try:
+                with contextlib.suppress(httpx.TransportError):
                     if httpx.get(f"{base}/readyz").status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
                 time.sleep(0.1)
             else:
                 raise SystemExit("server did not become ready")
-            token = issue(
-                secret=SECRET,
-                tenant=f"bench-{uuid.uuid4().hex[:8]}",
-                role=Role.OPERATOR,
-                sub="bench",
-                ttl=timedelta(hours=1),
-            )
+            tenant, ttl = f"bench-{uuid.uuid4().hex[:8]}", timedelta(hours=1)
+            token = issue(secret=SECRET, tenant=tenant, role=Role.OPERATOR, sub="bench", ttl=ttl)
             asyncio.run(run(args, base, token, server.pid))
         finally:
             server.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            summarize(log)
+            server.kill()  # only if it is still running
+            log.seek(0)  # the server's log was kept out of the way: what kinds of errors?
+            errors = Counter[str]()
+            for entry in (json.loads(line) for line in log if line.startswith("{")):
+                if entry.get("level") in ("warning", "error", "critical"):
+                    cause = (entry.get("exception", "").strip().splitlines() or [""])[-1]
+                    errors[f"{entry['event']} {entry.get('error_type', '')} {cause[:160]}"] += 1
+            show(errors, "the server logged")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def upgrade() -> None:
         "review_tasks",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("tenant_id", sa.UUID(), nullable=False),
-        sa.Column("booking_id", sa.UUID(), nullable=False),
+        sa.Column("booking_id", sa.UUID(), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("payment_request_id", sa.UUID(), nullable=True),

@@ -37,7 +37,13 @@ class PayableGraphQL(GraphQL):
     def __init__(
         self, db: Database, secret: str, providers: Providers, settings: Settings, hub: EventHub
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql", keep_alive=True, keep_alive_interval=15)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            keep_alive=True,
+            keep_alive_interval=15,
+            multipart_uploads_enabled=True,  # importProviderReport takes the report as a file
+        )
         self.db = db
         self.secret = secret
         self.providers = providers

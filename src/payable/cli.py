@@ -149,6 +149,97 @@ def export_accounts(
             raise typer.BadParameter(getattr(error, "message", str(error))) from None
 
 
+@app.command()
+def reconcile(
+    report: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, metavar="FILE", help="The report file."
+    ),
+    tenant: str = typer.Option(..., help="Tenant slug."),
+    provider: str = typer.Option(..., help="The gateway, and so the file's format: sandbox, arca."),
+    day: str = typer.Option(..., "--date", help="Business day it covers, YYYY-MM-DD (Yerevan)."),
+    actor: str = typer.Option("cli", help="Who imports: recorded on the report."),
+) -> None:
+    """Import a gateway's daily report, then compare the day with our books."""
+    from datetime import date
+
+    from payable.core.errors import DomainError
+    from payable.db.engine import Database
+    from payable.reconciliation import importer, queries, service
+
+    async def run(url: str) -> str:
+        db = Database(url, pool_size=2)
+        try:
+            async with db.session() as session:
+                tenant_id = await queries.tenant_id(session=session, slug=tenant)
+            if tenant_id is None:
+                raise DomainError("NOT_FOUND", f"no tenant {tenant!r}")
+            size = report.stat().st_size
+            with typer.progressbar(length=size, label="importing", file=sys.stderr) as bar:
+                imported = await importer.import_report(
+                    db=db,
+                    tenant_id=tenant_id,
+                    actor=actor,
+                    provider=provider,
+                    day=date.fromisoformat(day),
+                    source=report,
+                    progress=lambda p: bar.update(p.bytes_read - bar.pos),
+                )
+                bar.update(size - bar.pos)
+            summary = await service.reconcile(
+                db=db, tenant_id=tenant_id, provider=provider, day=date.fromisoformat(day)
+            )
+        finally:
+            await db.dispose()
+        state = "already imported" if imported.already_imported else "imported"
+        heading = f"report {state}: {imported.lines} lines, {imported.new_lines} new"
+        return heading + "\n" + summary.describe()
+
+    with database_url() as url:
+        try:
+            typer.echo(asyncio.run(run(url)))
+        except (DomainError, ValueError) as error:
+            raise typer.BadParameter(getattr(error, "message", str(error))) from None
+
+
+sandbox = typer.Typer(help="The built-in sandbox gateway.")
+app.add_typer(sandbox, name="sandbox")
+
+
+@sandbox.command("report")
+def sandbox_report(
+    day: str = typer.Option(..., "--date", help="Business day, YYYY-MM-DD (Asia/Yerevan)."),
+    tenant: str | None = typer.Option(None, help="Only this tenant's orders; all when absent."),
+    output: Path | None = typer.Option(None, help="CSV file to write; stdout when absent."),
+) -> None:
+    """The sandbox's report of one business day, as a bank's merchant portal exports it."""
+    from datetime import date
+
+    from payable.db.engine import Database
+    from payable.reconciliation import queries
+    from payable.sandbox.report import write_report
+
+    async def run(url: str) -> None:
+        db = Database(url, pool_size=2)
+        try:
+            tenant_id = None
+            if tenant is not None:
+                async with db.session() as session:
+                    tenant_id = await queries.tenant_id(session=session, slug=tenant)
+                if tenant_id is None:
+                    raise ValueError(f"no tenant {tenant!r}")
+            sink = output.open("w", newline="") if output else contextlib.nullcontext(sys.stdout)
+            with sink as out:
+                await write_report(db, tenant_id, date.fromisoformat(day), out)
+        finally:
+            await db.dispose()
+
+    with database_url() as url:
+        try:
+            asyncio.run(run(url))
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+
+
 @app.command("export-schema")
 def export_schema(
     output: Path | None = typer.Option(None, help="File to write; stdout when absent."),

@@ -11,10 +11,9 @@ from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
 from payable.audit import service as audit
-from payable.core import ids
+from payable.core import ids, permissions
 from payable.core.errors import DomainError, Forbidden
 from payable.core.money import Money as DomainMoney
-from payable.core.principal import Principal, Role
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size
 from payable.graphql.types.booking import PayableBooking, to_graphql
@@ -24,16 +23,6 @@ from payable.reconciliation.models import ExceptionKind, Operation
 
 ReconciliationExceptionKind = strawberry.enum(ExceptionKind, name="ReconciliationExceptionKind")
 ReportOperation = strawberry.enum(Operation, name="ReportOperation")
-
-# Admins and accountants, who decide about money. Replace by the role matrix's
-# Action.RECONCILE once permissions.py names it.
-_RECONCILERS = frozenset({Role.ADMIN, Role.ACCOUNTANT})
-_ACTION = "import or read gateway reconciliations"
-
-
-def _require(principal: Principal) -> None:
-    if principal.role not in _RECONCILERS:
-        raise Forbidden(_ACTION)
 
 
 def _money(value: DomainMoney | None) -> Money | None:
@@ -194,7 +183,7 @@ class ReconciliationMutations:
         principal = context.caller
         upload: Any = file
         try:
-            _require(principal)
+            permissions.require(principal, permissions.Action.RECONCILE)
             imported = await importer.import_report(
                 db=context.db,
                 tenant_id=principal.tenant_id,
@@ -243,7 +232,7 @@ class ReconciliationQueries:
         context = ctx(info)
         principal = context.caller
         try:
-            _require(principal)
+            permissions.require(principal, permissions.Action.RECONCILE)
             summary = await queries.reconciliation(
                 session=context.read_session,
                 tenant_id=principal.tenant_id,

@@ -15,6 +15,7 @@ from payable.graphql.operations import OperationMutations, OperationQueries
 from payable.graphql.payment_mutations import PaymentMutations
 from payable.graphql.policy_mutations import PolicyMutations
 from payable.graphql.queries import BookingQueries
+from payable.graphql.reconciliation_api import ReconciliationMutations, ReconciliationQueries
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.scalars import DecimalScalar
@@ -34,7 +35,10 @@ from payable.verticals.course.graphql import (
 )
 from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
-Query = merge_types("Query", (BookingQueries, RefundQueries, OperationQueries, ReportQueries))
+Query = merge_types(
+    "Query",
+    (BookingQueries, RefundQueries, OperationQueries, ReportQueries, ReconciliationQueries),
+)
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
     "Mutation",
@@ -50,6 +54,7 @@ Mutation = merge_types(
         CourseChangeMutations,
         TourChangeMutations,
         OperationMutations,
+        ReconciliationMutations,
     ),
 )
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core.errors import DomainError
 from payable.db.engine import Database
+from payable.payments import status as payment_status
 from payable.reconciliation import formats, matching, queries
 from payable.reconciliation.models import ReconciliationException
 from payable.reviews import service as reviews
@@ -70,7 +71,7 @@ async def _record(session: AsyncSession, tenant_id: uuid.UUID, summary: matching
     new = set(inserted.scalars())
     tasks = []
     for finding, row in zip(summary.exceptions, rows, strict=True):
-        if row["id"] in new and finding.booking_id is not None:
+        if row["id"] in new:
             task_id = await reviews.raise_task(
                 session=session,
                 tenant_id=tenant_id,
@@ -81,6 +82,8 @@ async def _record(session: AsyncSession, tenant_id: uuid.UUID, summary: matching
                 details=row["details"],
             )
             tasks.append({"exception_id": row["id"], "new_task_id": task_id})
+            if finding.booking_id is not None:  # the booking's money is now under review
+                await payment_status.recompute(session, finding.booking_id)
     if tasks:
         await session.execute(
             update(table)

@@ -53,7 +53,8 @@ class ReviewTask(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     tenant_id: uuid.UUID = tenant_field()
-    booking_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    # None for money no booking of ours explains (e.g. a stranger's payment in a report).
+    booking_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
     kind: str = Field(sa_column=Column(String(32), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     payment_request_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))

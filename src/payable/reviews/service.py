@@ -21,7 +21,7 @@ async def raise_task(
     *,
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    booking_id: uuid.UUID,
+    booking_id: uuid.UUID | None,
     kind: TaskKind,
     payment_request_id: uuid.UUID | None = None,
     payment_id: uuid.UUID | None = None,

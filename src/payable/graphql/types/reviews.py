@@ -36,10 +36,12 @@ class ReviewTask(Node):
     def status(self) -> str:
         return self.row.status
 
-    @strawberry.field
-    async def booking(self, info: strawberry.Info) -> BookingRef:
+    @strawberry.field(description="Null when no booking of ours explains the money.")
+    async def booking(self, info: strawberry.Info) -> BookingRef | None:
         from payable.graphql.types.booking import to_graphql
 
+        if self.row.booking_id is None:
+            return None
         return to_graphql(await ctx(info).loaders.booking.load(self.row.booking_id))
 
     @strawberry.field(description="JSON: what was asked and what arrived, codes, ids.")
