@@ -37,3 +37,15 @@ async def test_deep_queries_are_refused(api: Api) -> None:
     body = await api.post("{ bookings { edges { node { " + nested + " } } } }")
     assert body.get("data") is None
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+
+async def test_sibling_root_fields_share_one_read_session(api: Api) -> None:
+    """Root fields resolve concurrently; the request's one read session must not trip on it."""
+    await api.data(CREATE_TOUR, {"input": tour_input()})
+    data = await api.as_role("admin").data(
+        "query($d: Date!, $m: String!) { bookings { totalCount } tasks { id }"
+        " dailySummary(date: $d) { openTasks } monthClose(month: $m) { month } }",
+        {"d": "2030-01-01", "m": "2030-01"},
+    )
+    assert data["bookings"]["totalCount"] == 1 and data["tasks"] == []
+    assert data["dailySummary"]["openTasks"] == 0 and data["monthClose"]["month"] == "2030-01"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core.principal import Principal
 from payable.db.engine import Database
+from payable.db.shared_session import SharedReadSession
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
@@ -29,15 +30,15 @@ class Context:
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     request: Any = None
     response: Any = None
-    _session: AsyncSession | None = field(default=None, repr=False)
+    _session: SharedReadSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
     def read_session(self) -> AsyncSession:
         """One session for the request's reads, closed when the operation ends."""
         if self._session is None:
-            self._session = self.db.session()
-        return self._session
+            self._session = SharedReadSession(self.db.session())
+        return self._session  # type: ignore[return-value]  # the read half of AsyncSession
 
     @property
     def loaders(self) -> Loaders:

@@ -233,12 +233,11 @@ class ReconciliationQueries:
         principal = context.caller
         try:
             permissions.require(principal, permissions.Action.RECONCILE)
-            summary = await queries.reconciliation(
-                session=context.read_session,
-                tenant_id=principal.tenant_id,
-                provider=provider,
-                day=date,
-            )
+            # Its own session: it streams a whole day's report, beside the request's reads.
+            async with context.db.session() as session:
+                summary = await queries.reconciliation(
+                    session=session, tenant_id=principal.tenant_id, provider=provider, day=date
+                )
         except DomainError as error:  # a query has no payload: refusals are GraphQL errors
             raise GraphQLError(error.message, extensions={"code": error.code}) from None
         return None if summary is None else Reconciliation(summary=summary)

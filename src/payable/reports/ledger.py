@@ -84,8 +84,6 @@ async def movements(
     *, session: AsyncSession, tenant_id: uuid.UUID, start: datetime, end: datetime
 ) -> AsyncIterator[Movement]:
     """Every movement in [start, end), oldest first, streamed."""
-    result = await session.stream(
-        _movements(tenant_id, start, end).execution_options(yield_per=1000)
-    )
+    result = await session.stream(_movements(tenant_id, start, end))
     async for row in result:
         yield Movement(**row._mapping)
