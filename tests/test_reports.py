@@ -191,6 +191,12 @@ async def test_reminders_once_per_installment_and_period_with_two_workers(
     assert types.count("ACCESS_SUSPENDED") == 1 and types.count("REMINDER_RAISED") == 2
     summary = (await api.data(SUMMARY, {"date": today.isoformat()}))["dailySummary"]
     assert [r["overdue"] for r in summary["reminders"]] == [True]
+    queue = await api.data(
+        '{ tasks(kinds: ["REMINDER"]) { kind } reviews: tasks(kinds: ["LATE_PAYMENT"]) { kind } }'
+    )
+    assert [t["kind"] for t in queue["tasks"]] == ["REMINDER", "REMINDER"] and queue[
+        "reviews"
+    ] == []
     assert date.fromisoformat(summary["date"]) == today
 
 

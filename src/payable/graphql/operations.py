@@ -140,15 +140,23 @@ class OperationMutations:
 
 @strawberry.type
 class OperationQueries:
-    @strawberry.field(description="The review queue, oldest first. status: OPEN or RESOLVED.")
+    @strawberry.field(
+        description="The review queue, oldest first. status: OPEN or RESOLVED; kinds: e.g."
+        ' ["LATE_PAYMENT", "RECONCILIATION"], or ["REMINDER"] for who to remind.'
+    )
     async def tasks(
-        self, info: strawberry.Info, status: str | None = "OPEN", first: int | None = None
+        self,
+        info: strawberry.Info,
+        status: str | None = "OPEN",
+        kinds: list[str] | None = None,
+        first: int | None = None,
     ) -> list[ReviewTask]:
         context = ctx(info)
         rows = await review_queries.listing(
             session=context.read_session,
             tenant_id=context.caller.tenant_id,
             status=status,
+            kinds=kinds,
             limit=page_size(first, default=50),
         )
         return [ReviewTask(row=row) for row in rows]
