@@ -54,11 +54,16 @@ async def run(
                 request=as_data,
                 action=lambda: action(session, principal),
             )
-    except Forbidden as error:
-        await audit.refused(
-            db=context.db, principal=principal, operation=operation, outcome=error.code
-        )
-        return Outcome(None, [UserError.from_domain(error)])
     except DomainError as error:
-        return Outcome(None, [UserError.from_domain(error)])
+        return Outcome(None, await refusal(info, operation, error))
     return Outcome(result_id, [])
+
+
+async def refusal(info: strawberry.Info, operation: str, error: DomainError) -> list[UserError]:
+    """A refusal as payload errors; a FORBIDDEN one also leaves its audit entry (its only trace)."""
+    if isinstance(error, Forbidden):
+        context = ctx(info)
+        await audit.refused(
+            db=context.db, principal=context.caller, operation=operation, outcome=error.code
+        )
+    return [UserError.from_domain(error)]

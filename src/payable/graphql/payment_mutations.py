@@ -6,13 +6,11 @@ import uuid
 
 import strawberry
 
-from payable.audit import service as audit
 from payable.core import ids, permissions
-from payable.core.errors import DomainError, Forbidden
+from payable.core.errors import DomainError
 from payable.graphql import mutation
 from payable.graphql.context import ctx
 from payable.graphql.types.booking import booking_id
-from payable.graphql.types.common import UserError
 from payable.graphql.types.payments import PaymentRequest, PaymentRequestPayload
 from payable.payments import lookup
 from payable.payments import service as payments
@@ -133,18 +131,7 @@ class PaymentMutations:
                 principal=context.caller,
                 request_id=request_id,
             )
-        except Forbidden as error:
-            await audit.refused(
-                db=context.db,
-                principal=context.caller,
-                operation="refreshPaymentStatus",
-                outcome=error.code,
-            )
-            return PaymentRequestPayload(
-                payment_request=None, errors=[UserError.from_domain(error)]
-            )
         except DomainError as error:
-            return PaymentRequestPayload(
-                payment_request=None, errors=[UserError.from_domain(error)]
-            )
+            errors = await mutation.refusal(info, "refreshPaymentStatus", error)
+            return PaymentRequestPayload(payment_request=None, errors=errors)
         return await _payload(info, mutation.Outcome(request_id, []))

@@ -10,10 +10,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
-from payable.audit import service as audit
 from payable.core import ids, permissions
-from payable.core.errors import DomainError, Forbidden
+from payable.core.errors import DomainError
 from payable.core.money import Money as DomainMoney
+from payable.graphql import mutation
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size
 from payable.graphql.types.booking import PayableBooking, to_graphql
@@ -173,8 +173,8 @@ class ImportReportPayload:
 class ReconciliationMutations:
     @strawberry.mutation(
         description="Import a gateway's report of one business day (multipart upload), then"
-        " compare the day with our books. Each difference is recorded once, with a review task"
-        " when a booking is known; no payment, refund or booking changes. Admins, accountants."
+        " compare the day with our books. Each difference is recorded once, with a review task;"
+        " no payment, refund or booking changes. Admins, accountants."
     )
     async def import_provider_report(
         self, info: strawberry.Info, provider: str, date: dt.date, file: Upload
@@ -195,20 +195,9 @@ class ReconciliationMutations:
             summary = await service.reconcile(
                 db=context.db, tenant_id=principal.tenant_id, provider=provider, day=date
             )
-        except Forbidden as error:
-            await audit.refused(
-                db=context.db,
-                principal=principal,
-                operation="importProviderReport",
-                outcome=error.code,
-            )
-            return ImportReportPayload(
-                report=None, reconciliation=None, errors=[UserError.from_domain(error)]
-            )
         except DomainError as error:
-            return ImportReportPayload(
-                report=None, reconciliation=None, errors=[UserError.from_domain(error)]
-            )
+            errors = await mutation.refusal(info, "importProviderReport", error)
+            return ImportReportPayload(report=None, reconciliation=None, errors=errors)
         report = ProviderReport(
             id=strawberry.ID(ids.to_global_id("ProviderReport", imported.report_id)),
             lines=imported.lines,
