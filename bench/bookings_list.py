@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
 
     port = _free_port()
@@ -123,7 +124,18 @@ def main() -> None:
             "PAYABLE_LOG_LEVEL": "WARNING",
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "payable", "serve", "--port", str(port)], cwd=ROOT, env=env
+            [
+                sys.executable,
+                "-m",
+                "payable",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            cwd=ROOT,
+            env=env,
         )
         try:
             base = f"http://127.0.0.1:{port}"

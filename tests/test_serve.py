@@ -27,10 +27,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
+def _start(env: dict[str, str], *extra: str) -> tuple[str, subprocess.Popen[bytes]]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "payable", "serve", "--port", str(port)],
+        [sys.executable, "-m", "payable", "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -113,3 +113,39 @@ def test_embedded_database_keeps_data_across_restarts(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_several_worker_processes_serve_one_database(database_url: str) -> None:
+    """--workers N: N processes behind one port, all on the same database; SIGTERM stops all."""
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "PAYABLE_JWT_SECRET": JWT_SECRET,
+        "PAYABLE_WORKERS_ENABLED": "false",
+    }
+    base, process = _start(env, "--workers", "2")
+    token = issue(
+        secret=JWT_SECRET,
+        tenant="workers",
+        role=Role.OPERATOR,
+        sub="probe",
+        ttl=timedelta(minutes=5),
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        created = httpx.post(
+            f"{base}/graphql",
+            json={"query": CREATE_TOUR, "variables": {"input": tour_input()}},
+            headers=headers,
+        )
+        counts = {
+            httpx.post(
+                f"{base}/graphql", json={"query": "{ bookings { totalCount } }"}, headers=headers
+            ).json()["data"]["bookings"]["totalCount"]
+            for _ in range(6)
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+    assert created.json()["data"]["createTourBooking"]["errors"] == []
+    assert counts == {1}  # whichever process answered
+    assert code == 0

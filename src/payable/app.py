@@ -22,6 +22,7 @@ from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
+from payable.logging import configure as configure_logging
 from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import pages as sandbox_pages
@@ -158,3 +159,14 @@ def create_app(
     app.state.hub = hub
     app.state.graphql = graphql
     return app
+
+
+def from_environment() -> Starlette:
+    """The app of one worker process of ``payable serve --workers N``."""
+    settings = get_settings()
+    if not settings.database_url or not settings.jwt_secret:
+        raise RuntimeError("DATABASE_URL and PAYABLE_JWT_SECRET must be set")
+    configure_logging(settings.log_level)
+    return create_app(
+        database_url=settings.database_url, jwt_secret=settings.jwt_secret, settings=settings
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
     demo: bool = typer.Option(False, help="Seed a demo tenant and print a token for GraphiQL."),
+    workers: int = typer.Option(1, min=1, help="Server processes (they share the database)."),
 ) -> None:
     """Run the GraphQL server (migrating the database first)."""
     import uvicorn
@@ -69,11 +71,25 @@ def serve(
                 f"\nGraphiQL: http://{host}:{port}/graphql\n"
                 f"Paste this into its Headers tab:\n{header}\n"
             )
-        application = create_app(database_url=url, jwt_secret=secret, settings=settings)
         # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
         # that an ordinary exit, so the embedded database is stopped on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        uvicorn.run(application, host=host, port=port, log_config=None)
+        if workers == 1:
+            application = create_app(database_url=url, jwt_secret=secret, settings=settings)
+            uvicorn.run(application, host=host, port=port, log_config=None)
+            return
+        # Each worker process builds its own app from the environment this one settled.
+        os.environ.update(
+            DATABASE_URL=url, PAYABLE_JWT_SECRET=secret, PAYABLE_PUBLIC_URL=settings.public_url
+        )
+        uvicorn.run(
+            "payable.app:from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+        )
 
 
 @app.command()
