@@ -26,23 +26,6 @@ class Money:
     amount: Decimal
     currency: Currency
 
-    def __add__(self, other: Money) -> Money:
-        _same_currency(self, other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        _same_currency(self, other)
-        return Money(self.amount - other.amount, self.currency)
-
-    @classmethod
-    def zero(cls, currency: Currency) -> Money:
-        return cls(Decimal("0.00"), currency)
-
-
-def _same_currency(a: Money, b: Money) -> None:
-    if a.currency != b.currency:
-        raise DomainError("CURRENCY_MISMATCH", f"cannot combine {a.currency} with {b.currency}")
-
 
 @dataclass(frozen=True, slots=True)
 class MalformedAmount:

@@ -42,3 +42,14 @@ def decode_cursor(cursor: str) -> list[Any]:
             "`after` is not a cursor this API issued", extensions={"code": "INVALID_CURSOR"}
         )
     return parts
+
+
+def sequence_cursor(after: str | None) -> int | None:
+    """An event sequence given as ``after`` (timelines and subscriptions), or a clear error."""
+    if after is None:
+        return None
+    if not after.isdigit():
+        raise GraphQLError(
+            "`after` must be an event sequence", extensions={"code": "INVALID_CURSOR"}
+        )
+    return int(after)

@@ -8,20 +8,11 @@ import strawberry
 from graphql import GraphQLError
 
 from payable.graphql.context import ctx
+from payable.graphql.pagination import sequence_cursor
 from payable.graphql.types.booking import booking_id as local_booking_id
 from payable.graphql.types.common import BookingKind
 from payable.graphql.types.timeline import BookingEvent
 from payable.timeline import notes, stream
-
-
-def _start(after: str | None) -> int | None:
-    if after is None:
-        return None
-    if not after.isdigit():
-        raise GraphQLError(
-            "`after` must be an event sequence", extensions={"code": "INVALID_CURSOR"}
-        )
-    return int(after)
 
 
 @strawberry.type
@@ -47,7 +38,7 @@ class BookingSubscriptions:
             kind=kind.value if kind else None,
             hidden=notes.hidden_types(context.caller),
         )
-        last = _start(after)
+        last = sequence_cursor(after)
         settings = context.settings
         hub = context.hub
         # Join the feed first: whatever commits from here on will be offered to us.

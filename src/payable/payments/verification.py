@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking, Installment
 from payable.core import clock
-from payable.payments import status as payment_status
 from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.enums import PaymentState, VerifiedBy
@@ -94,7 +93,6 @@ async def _money_arrived(
         await _hold_for_review(session, request, payment, problem, status)
     else:
         await _record_verified(session, request, booking, payment)
-    await payment_status.recompute(session, request.booking_id)
 
 
 def _review_reason(

@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
-from graphql import GraphQLError
 
 from payable.bookings.enums import BookingKind as DomainKind
 from payable.bookings.enums import BookingStatus as DomainStatus
@@ -16,7 +15,7 @@ from payable.bookings.models import Booking as BookingRow
 from payable.bookings.queries import BookingView
 from payable.core import ids
 from payable.graphql.context import ctx
-from payable.graphql.pagination import page_size
+from payable.graphql.pagination import page_size, sequence_cursor
 from payable.graphql.types.common import (
     BookingKind,
     BookingStatus,
@@ -115,7 +114,7 @@ class PayableBooking(Node):
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> BookingEventConnection:
         size = page_size(first, default=50)
-        start = _sequence_cursor(after)
+        start = sequence_cursor(after)
         events = await ctx(info).loaders.timeline.load((self.booking.id, size, start))
         return BookingEventConnection.from_page(events, size)
 
@@ -129,16 +128,6 @@ class PayableBooking(Node):
 
     def _money(self, amount: Decimal) -> Money:
         return Money.of(amount, self.booking.currency)
-
-
-def _sequence_cursor(after: str | None) -> int | None:
-    if after is None:
-        return None
-    if not after.isdigit():
-        raise GraphQLError(
-            "`after` must be an event sequence", extensions={"code": "INVALID_CURSOR"}
-        )
-    return int(after)
 
 
 # Filled by each vertical's GraphQL module: how to show a booking of that kind.
