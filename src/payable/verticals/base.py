@@ -28,6 +28,7 @@ class PaymentFacts:
 
 AfterPayment = Callable[["AsyncSession", "Booking", PaymentFacts], Awaitable[None]]
 OnClose = Callable[["AsyncSession", "Booking"], Awaitable[None]]
+Derive = Callable[["AsyncSession", "Booking"], Awaitable[None]]
 ServiceStart = Callable[[SQLModel], datetime]
 
 
@@ -36,6 +37,10 @@ async def no_effect(_session: AsyncSession, _booking: Booking, _facts: PaymentFa
 
 
 async def nothing_to_release(_session: AsyncSession, _booking: Booking) -> None:
+    return None
+
+
+async def nothing_derived(_session: AsyncSession, _booking: Booking) -> None:
     return None
 
 
@@ -50,3 +55,6 @@ class Vertical:
     after_payment: AfterPayment = no_effect
     # Runs when the booking is cancelled or marked a no-show (e.g. free a clinic slot).
     on_close: OnClose = nothing_to_release
+    # Brings what the vertical derives from money, schedule and dates (e.g. course access) in
+    # line; the core calls it, in the same transaction, after every fact that can change them.
+    derive: Derive = nothing_derived
