@@ -8,9 +8,9 @@ Payments are VERIFIED (counted), HELD (waiting for a person, with a reason) or R
 when the gateway captured the money is kept, because whether it counts is decided from the
 link's state at that moment. A refund records when it was handed to the gateway, so one left
 in between by a crash is settled by asking, never by sending again; at most one refund per
-payment is at the gateway unsettled at a time. Two checks at commit: a booking's counted money equals its verified
-payments and its schedule's paid amounts, and no open link asks more than its installment
-still owes.
+payment is at the gateway unsettled at a time. Two checks at commit: a booking's counted money
+equals its verified payments and its schedule's paid amounts, and no open link asks more than
+its installment still owes.
 """
 
 from __future__ import annotations
@@ -175,8 +175,10 @@ BEGIN
 END $$""",
     """CREATE CONSTRAINT TRIGGER payment_requests_within_owed
     AFTER INSERT OR UPDATE OF status, amount ON payment_requests
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payable_check_links_within_owed()""",
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION payable_check_links_within_owed()""",
     """CREATE CONSTRAINT TRIGGER installments_links_within_owed
     AFTER UPDATE OF amount_due, amount_paid ON installments
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payable_check_links_within_owed()""",
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION payable_check_links_within_owed()""",
 )
