@@ -115,6 +115,19 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ),
     ("approveRefund", "refundId: $id", {"id": _gid("Refund")}, {ADMIN, ACCOUNTANT}),
     (
+        "acceptHeldPayment",
+        "input: $input",
+        {"input": {"paymentId": _gid("Payment"), "reason": "x"}},
+        MANAGERS | {ACCOUNTANT},
+    ),
+    ("setRefundFourEyes", "required: $required", {"required": True}, {ADMIN}),
+    (
+        "returnHeldPayment",
+        "input: $input",
+        {"input": {"paymentId": _gid("Payment"), "reason": "x"}},
+        {ADMIN, ACCOUNTANT},
+    ),
+    (
         "rejectRefund",
         "input: $input",
         {"input": {"refundId": _gid("Refund"), "reason": "x"}},

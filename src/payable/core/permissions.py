@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     RECONCILE = "import gateway reports and reconcile"
     ACCEPT_HELD = "accept held money"
     RETURN_HELD = "return held money"
+    TENANT_SETTINGS = "change the tenant's rules"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
@@ -60,6 +61,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.RECONCILE: _MONEY,
     Action.ACCEPT_HELD: _MANAGERS | {Role.ACCOUNTANT},
     Action.RETURN_HELD: _MONEY,
+    Action.TENANT_SETTINGS: frozenset({Role.ADMIN}),
 }
 
 

@@ -21,6 +21,7 @@ from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
+from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.settings import get_settings
@@ -38,7 +39,14 @@ from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, Tou
 
 Query = merge_types(
     "Query",
-    (BookingQueries, RefundQueries, OperationQueries, ReportQueries, ReconciliationQueries),
+    (
+        BookingQueries,
+        RefundQueries,
+        OperationQueries,
+        ReportQueries,
+        ReconciliationQueries,
+        TenantQueries,
+    ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
@@ -57,6 +65,7 @@ Mutation = merge_types(
         TourChangeMutations,
         OperationMutations,
         ReconciliationMutations,
+        TenantMutations,
     ),
 )
 
