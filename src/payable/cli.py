@@ -180,6 +180,7 @@ def reconcile(
 
     from payable.core.errors import DomainError
     from payable.db.engine import Database
+    from payable.providers.registry import Providers
     from payable.reconciliation import importer, queries, service
 
     async def run(url: str) -> str:
@@ -201,9 +202,17 @@ def reconcile(
                     progress=lambda p: bar.update(p.bytes_read - bar.pos),
                 )
                 bar.update(size - bar.pos)
-            summary = await service.reconcile(
-                db=db, tenant_id=tenant_id, provider=provider, day=date.fromisoformat(day)
-            )
+            providers = Providers(db, get_settings())
+            try:
+                summary = await service.reconcile(
+                    db=db,
+                    tenant_id=tenant_id,
+                    provider=provider,
+                    day=date.fromisoformat(day),
+                    gateway=providers.configured(provider),
+                )
+            finally:
+                await providers.close()
         finally:
             await db.dispose()
         state = "already imported" if imported.already_imported else "imported"

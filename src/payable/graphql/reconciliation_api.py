@@ -193,7 +193,11 @@ class ReconciliationMutations:
                 source=upload.file,
             )
             summary = await service.reconcile(
-                db=context.db, tenant_id=principal.tenant_id, provider=provider, day=date
+                db=context.db,
+                tenant_id=principal.tenant_id,
+                provider=provider,
+                day=date,
+                gateway=context.providers.configured(provider),
             )
         except DomainError as error:
             errors = await mutation.refusal(info, "importProviderReport", error)

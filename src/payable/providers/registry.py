@@ -75,6 +75,13 @@ class Providers:
             raise UnknownProvider(name)
         return getattr(self, name)
 
+    def configured(self, name: str) -> Provider | None:
+        """The gateway if it is known and has its credentials, else None."""
+        try:
+            return self.by_name(name)
+        except UnknownProvider:
+            return None
+
     def for_tenant(self, tenant_slug: str) -> Provider:
         return self.by_name(
             self.settings.tenant_providers.get(tenant_slug, self.settings.default_provider)
