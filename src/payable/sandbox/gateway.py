@@ -10,6 +10,7 @@ import enum
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -54,6 +55,7 @@ class SandboxGateway:
     name = "sandbox"
     supports_status_lookup = True
     signs_callbacks = True
+    max_session: timedelta | None = None  # its page stays open as long as the link (up to 7 days)
 
     def __init__(self, db: Database, *, public_url: str, secrets: list[str]) -> None:
         self.db = db
