@@ -25,6 +25,7 @@ from payable.graphql.schema import schema
 from payable.logging import configure as configure_logging
 from payable.payments import workers
 from payable.providers.registry import Providers
+from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
@@ -98,6 +99,7 @@ def create_app(
     *, database_url: str, jwt_secret: str, settings: Settings | None = None
 ) -> Starlette:
     settings = settings or get_settings()
+    sandbox_guard.check(settings)  # before anything opens: production never takes test money
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
     hub = EventHub(
@@ -129,7 +131,7 @@ def create_app(
             if settings.workers_enabled
             else None
         )
-        log.info("started", workers=settings.workers_enabled)
+        log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
         if worker is not None:
             worker.cancel()
@@ -149,7 +151,8 @@ def create_app(
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
-            *sandbox_pages.routes,
+            # The sandbox's hosted page exists in development and demo mode only.
+            *(sandbox_pages.routes if settings.sandbox_enabled else []),
         ],
         lifespan=lifespan,
     )

@@ -32,6 +32,13 @@ class VerticalDay:
     captured: list[Money]
     refunds: int
     refunded: list[Money]
+    test_captured: list[Money] = strawberry.field(
+        description="The part of captured that is test money (the sandbox gateway): nothing"
+        " moved. Only development and demo servers have any."
+    )
+    test_refunded: list[Money] = strawberry.field(
+        description="The part of refunded that is test money (the sandbox gateway)."
+    )
     cancellations: int
     weather_cancellations: int
     no_shows: int
@@ -103,6 +110,8 @@ class ReportQueries:
                     captured=_money(v.captured),
                     refunds=v.refunds,
                     refunded=_money(v.refunded),
+                    test_captured=_money(v.test_captured),
+                    test_refunded=_money(v.test_refunded),
                     cancellations=v.cancellations,
                     weather_cancellations=v.weather_cancellations,
                     no_shows=v.no_shows,

@@ -38,7 +38,7 @@ class Providers:
         return SandboxGateway(
             own,
             public_url=s.public_url,
-            secrets=s.sandbox_webhook_secrets,
+            secrets=s.sandbox_secrets,
             refund_answer=s.sandbox_refund_answer,
         )
 

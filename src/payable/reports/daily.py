@@ -32,6 +32,9 @@ class VerticalDay:
     captured: Amounts = field(default_factory=dict)
     refunds: int = 0
     refunded: Amounts = field(default_factory=dict)
+    # The part of captured and refunded that is sandbox test money (development and demo).
+    test_captured: Amounts = field(default_factory=dict)
+    test_refunded: Amounts = field(default_factory=dict)
     cancellations: int = 0
     weather_cancellations: int = 0
     no_shows: int = 0
@@ -70,9 +73,13 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
             line.payments += 1
             paid_bookings[line.kind].add(move.booking_id)
             _add(line.captured, move.currency, move.amount)
+            if move.test_money:
+                _add(line.test_captured, move.currency, move.amount)
         else:
             line.refunds += 1
             _add(line.refunded, move.currency, move.amount)
+            if move.test_money:
+                _add(line.test_refunded, move.currency, move.amount)
     for kind, ids in paid_bookings.items():
         per_kind[kind].bookings_paid = len(ids)
 
