@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import build_schema
+
+from payable.graphql.schema import schema
 from tests.api import CREATE_CLINIC, CREATE_COURSE, CREATE_TOUR, Api, clinic_input, course_input
 from tests.api import tour_input as tour
+from tests.test_schema import CONTRACT, _gaps
 
 FIND = """query($filter: BookingFilter, $kind: BookingKind, $status: BookingStatus) {
   bookings(first: 100, filter: $filter, kind: $kind, status: $status) {
@@ -162,3 +166,27 @@ async def test_filter_combines_with_kind_and_status(api: Api) -> None:
     assert _letters(seeded, await _found(api, day, status="CANCELLED")) == {"E"}
     assert _letters(seeded, await _found(api, day, status="AWAITING_PAYMENT")) == {"A", "C"}
     assert await _found(api, {"specialistId": "dr-a"}, kind="TOUR_BOOKING") == []
+
+
+# The part of contract/additions.graphql this capability introduces, exactly as written there.
+ADDITIONS = """
+extend interface PayableBooking { nextDueDate: Date  nextDueAmount: Money }
+extend type ClinicAppointment { nextDueDate: Date  nextDueAmount: Money }
+extend type CourseEnrollment { nextDueDate: Date  nextDueAmount: Money }
+extend type TourBooking { nextDueDate: Date  nextDueAmount: Money }
+input BookingFilter {
+  reference: String  customerRef: String  crmReference: String
+  serviceFrom: Date  serviceTo: Date
+  specialistId: ID  branchId: ID  serviceId: ID
+  courseId: ID  groupId: ID
+  packageId: ID  tourDate: Date  sourceChannel: String  managerReference: String
+}
+"""
+
+
+def test_the_schema_has_the_contract_additions_for_finding_bookings() -> None:
+    contract = build_schema(CONTRACT.read_text() + ADDITIONS)
+    ours = schema._schema
+
+    assert _gaps(contract, ours) == set()
+    assert str(ours.query_type.fields["bookings"].args["filter"].type) == "BookingFilter"

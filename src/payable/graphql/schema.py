@@ -33,11 +33,19 @@ from payable.verticals.course.graphql import (
     CourseEnrollment,
     CourseMutations,
 )
+from payable.verticals.tour.departure_api import TourDepartureQueries
 from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
 Query = merge_types(
     "Query",
-    (BookingQueries, RefundQueries, OperationQueries, ReportQueries, ReconciliationQueries),
+    (
+        BookingQueries,
+        RefundQueries,
+        OperationQueries,
+        ReportQueries,
+        ReconciliationQueries,
+        TourDepartureQueries,
+    ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
