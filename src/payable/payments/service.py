@@ -74,7 +74,7 @@ async def request_payment(
             OrderRequest(
                 order_number=str(request_id),
                 amount=amount,
-                description=f"{booking.reference} {installment.label}",
+                description=f"{booking.reference}-{installment.sequence}",
                 return_url=f"{public_url.rstrip('/')}/payments/return/{request_id}",
                 expires_at=expires_at,
             )
