@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from graphql import build_schema
 
 from payable.graphql.schema import schema
@@ -190,3 +191,51 @@ def test_the_schema_has_the_contract_additions_for_finding_bookings() -> None:
 
     assert _gaps(contract, ours) == set()
     assert str(ours.query_type.fields["bookings"].args["filter"].type) == "BookingFilter"
+
+
+# Each filter, and the columns an index must lead with to answer it within the tenant (course
+# and tour rows carry no tenant: their index finds the rows, the booking's tenant is checked).
+INDEXED = {
+    "reference": [("bookings", ["tenant_id", "reference"])],
+    "customerRef": [
+        ("customers", ["tenant_id", "external_ref"]),
+        ("bookings", ["tenant_id", "customer_id"]),
+    ],
+    "crmReference": [("bookings", ["tenant_id", "crm_reference"])],
+    "serviceFrom/serviceTo": [
+        ("clinic_appointments", ["tenant_id", "slot_start"]),
+        ("course_enrollments", ["period_start"]),
+        ("tour_bookings", ["tour_date"]),
+    ],
+    "specialistId": [("clinic_appointments", ["tenant_id", "specialist_id"])],
+    "branchId": [("clinic_appointments", ["tenant_id", "branch_id"])],
+    "serviceId": [("clinic_appointments", ["tenant_id", "service_id"])],
+    "courseId": [("course_enrollments", ["course_id"])],
+    "groupId": [("course_enrollments", ["group_id"])],
+    "packageId + tourDate": [("tour_bookings", ["package_id", "tour_date"])],
+    "sourceChannel": [("tour_bookings", ["source_channel"])],
+    "managerReference": [("tour_bookings", ["manager_reference"])],
+}
+
+
+async def test_every_filter_has_an_index_behind_it(db: asyncpg.Connection) -> None:
+    rows = await db.fetch(
+        """SELECT t.relname AS table,
+                  array_agg(a.attname ORDER BY k.position) AS columns
+           FROM pg_index i
+           JOIN pg_class t ON t.oid = i.indrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
+           CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+           GROUP BY i.indexrelid, t.relname"""
+    )
+    indexes = [(r["table"], list(r["columns"])) for r in rows]
+
+    def indexed(table: str, leading: list[str]) -> bool:
+        return any(t == table and columns[: len(leading)] == leading for t, columns in indexes)
+
+    missing = {
+        name: [(table, leading) for table, leading in needs if not indexed(table, leading)]
+        for name, needs in INDEXED.items()
+    }
+    assert {name: gaps for name, gaps in missing.items() if gaps} == {}
