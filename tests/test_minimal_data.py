@@ -208,3 +208,29 @@ async def test_a_refused_export_leaves_one_audit_entry(
 
     assert (refused.status_code, allowed.status_code) == (403, 200)
     assert await _audited(db, api) == [(operator.sub, "operator", "accountingExport", "FORBIDDEN")]
+
+
+REQUEST_OVERRIDE = """mutation($input: RequestOverrideInput!) { requestOverride(input: $input) {
+  errors { code } task { id } } }"""
+RESOLVE = (
+    """mutation($input: ResolveTaskInput!) { resolveTask(input: $input) { errors { code } } }"""
+)
+TASKS = """{ tasks(status: "RESOLVED", kinds: ["OVERRIDE_REQUEST"]) {
+  kind details resolution } }"""
+
+
+async def test_integrators_read_no_free_text_on_review_tasks(api: Api) -> None:
+    booking = await _booking(api)
+    requested = await api.data(
+        REQUEST_OVERRIDE, {"input": {"bookingId": booking["id"], "request": SECRET}}
+    )
+    task_id = requested["requestOverride"]["task"]["id"]
+    resolved = await api.data(RESOLVE, {"input": {"taskId": task_id, "resolution": SECRET}})
+    assert resolved["resolveTask"]["errors"] == []
+
+    [staff] = (await api.as_role(Role.ACCOUNTANT).data(TASKS))["tasks"]
+    [integrator] = (await api.as_role(Role.INTEGRATOR).data(TASKS))["tasks"]
+
+    assert (json.loads(staff["details"])["request"], staff["resolution"]) == (SECRET, SECRET)
+    assert json.loads(integrator["details"]) == {"request": None, "requestedBy": "tester"}
+    assert integrator["resolution"] is None

@@ -1,8 +1,9 @@
 """What a caller may see of a timeline: which events, and whether what people wrote.
 
-One rule for every way out (a booking's timeline, `node(id:)`, the live stream): CRM notes
-only for the roles that keep them; free text (reasons, labels, note texts, which can carry
-medical details) only for staff. Integrators see types, codes, ids, dates and amounts.
+One rule for every way out (a booking's timeline, `node(id:)`, the live stream, review
+tasks): CRM notes only for the roles that keep them; free text (reasons, labels, note texts,
+requests, which can carry medical details) only for staff. Integrators see types, codes,
+ids, dates and amounts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 from payable.core import permissions
 from payable.core.principal import Principal
 from payable.timeline.events import FREE_TEXT_KEYS, EventType
-from payable.timeline.models import BookingEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +21,13 @@ class Visibility:
     hidden_types: frozenset[str]  # event types the caller does not see at all
     free_text: bool  # whether the caller reads reasons and free text inside data
 
-    def reason(self, event: BookingEvent) -> str | None:
-        return event.reason if self.free_text else None
+    def text(self, written: str | None) -> str | None:
+        """What a person wrote (an event's reason, a task's resolution), or null."""
+        return written if self.free_text else None
 
-    def data(self, event: BookingEvent) -> dict[str, Any]:
-        return event.data if self.free_text else _without_free_text(event.data)
+    def data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An event's or a task's JSON with the free text under FREE_TEXT_KEYS nulled."""
+        return data if self.free_text else _without_free_text(data)
 
 
 def of(principal: Principal) -> Visibility:

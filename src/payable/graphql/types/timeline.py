@@ -59,14 +59,14 @@ class BookingEvent(Node):
         " integrators."
     )
     def reason(self, info: strawberry.Info) -> str | None:
-        return ctx(info).visibility.reason(self.row)
+        return ctx(info).visibility.text(self.row.reason)
 
     @strawberry.field(
         description="JSON: old and new values of what changed. Free text people wrote (e.g."
         " installment labels) is null for integrators; types, codes, ids and amounts remain."
     )
     def data(self, info: strawberry.Info) -> str:
-        return json.dumps(ctx(info).visibility.data(self.row), sort_keys=True)
+        return json.dumps(ctx(info).visibility.data(self.row.data), sort_keys=True)
 
     @strawberry.field
     def occurred_at(self) -> datetime:
