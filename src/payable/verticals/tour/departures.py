@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -50,17 +49,20 @@ async def departure(
         where=BookingFilter(package_id=package_id, tour_date=tour_date),
     )
     travelling = [v for v in views if v.booking.status not in _NOT_TRAVELLING]
-    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 3)
+    totals: dict[str, Totals] = {}
     for view in travelling:
         booking = view.booking
-        total = sums[booking.currency]
-        total[0] += booking.price
-        total[1] += booking.amount_paid
-        total[2] += max(booking.price - booking.amount_paid, Decimal("0.00"))
+        so_far = totals.get(booking.currency, Totals())
+        totals[booking.currency] = Totals(
+            price=so_far.price + booking.price,
+            paid=so_far.paid + booking.amount_paid,
+            balance_due=so_far.balance_due
+            + max(booking.price - booking.amount_paid, Decimal("0.00")),
+        )
     return Departure(
         package_id=package_id,
         tour_date=tour_date,
         travelling=travelling,
         cancelled=[v for v in views if v.booking.status in _NOT_TRAVELLING],
-        totals={currency: Totals(*values) for currency, values in sums.items()},
+        totals=totals,
     )
