@@ -239,3 +239,23 @@ async def test_every_filter_has_an_index_behind_it(db: asyncpg.Connection) -> No
         for name, needs in INDEXED.items()
     }
     assert {name: gaps for name, gaps in missing.items() if gaps} == {}
+
+
+PAGE = """query($filter: BookingFilter, $after: String) {
+  bookings(first: 1, after: $after, filter: $filter) {
+    totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_a_filtered_list_pages_through_its_own_bookings(api: Api) -> None:
+    seeded = await _seed(api)
+    python = {"courseId": "python"}
+
+    first = (await api.data(PAGE, {"filter": python}))["bookings"]
+    after = first["pageInfo"]["endCursor"]
+    second = (await api.data(PAGE, {"filter": python, "after": after}))["bookings"]
+
+    # newest first: D was created after C
+    assert [e["node"]["id"] for e in first["edges"]] == [seeded["D"]["id"]]
+    assert [e["node"]["id"] for e in second["edges"]] == [seeded["C"]["id"]]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (2, True)
+    assert (second["totalCount"], second["pageInfo"]["hasNextPage"]) == (2, False)
