@@ -15,7 +15,7 @@ from payable.db.shared_session import SharedReadSession
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
-from payable.timeline import notes
+from payable.timeline import visibility as seen
 from payable.timeline.hub import EventHub
 
 
@@ -44,8 +44,15 @@ class Context:
     def loaders(self) -> Loaders:
         if self._loaders is None:
             caller = self.caller
-            self._loaders = Loaders(self.read_session, caller.tenant_id, notes.hidden_types(caller))
+            self._loaders = Loaders(
+                self.read_session, caller.tenant_id, self.visibility.hidden_types
+            )
         return self._loaders
+
+    @property
+    def visibility(self) -> seen.Visibility:
+        """What the caller may see of timelines: one rule for every way events go out."""
+        return seen.of(self.caller)
 
     @property
     def caller(self) -> Principal:

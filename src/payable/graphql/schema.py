@@ -35,6 +35,7 @@ from payable.verticals.course.graphql import (
     CourseEnrollment,
     CourseMutations,
 )
+from payable.verticals.tour.departure_api import TourDepartureQueries
 from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
 Query = merge_types(
@@ -46,6 +47,7 @@ Query = merge_types(
         ReportQueries,
         ReconciliationQueries,
         TenantQueries,
+        TourDepartureQueries,
     ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))

@@ -3,6 +3,8 @@
 Data shapes: a change carries ``{"old": {...}, "new": {...}}`` with camelCase keys and
 datetimes as UTC ISO 8601; money is ``{"amount": "0.00", "currency": "AMD"}``; events about
 a payment link, payment or refund name it (``paymentRequestId``, ``paymentId``, ``refundId``).
+What a person wrote goes under one of ``FREE_TEXT_KEYS`` (or in the event's ``reason``): only
+staff read it (see ``timeline.visibility``).
 """
 
 from __future__ import annotations
@@ -55,3 +57,8 @@ class EventType(enum.StrEnum):
     OVERRIDE_REQUESTED = "OVERRIDE_REQUESTED"
     REMINDER_RAISED = "REMINDER_RAISED"
     TASK_RESOLVED = "TASK_RESOLVED"
+
+
+# Keys whose values people write (installment labels, note texts, requests, resolutions):
+# they can carry medical or personal details, so integrators get null in their place.
+FREE_TEXT_KEYS = frozenset({"label", "text", "reason", "request", "resolution", "note", "comment"})

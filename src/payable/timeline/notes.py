@@ -1,4 +1,5 @@
-"""CRM notes on the timeline: visible to staff (admin, operator, support) only."""
+"""CRM notes on the timeline: admin, operator and support write and read them (who sees them
+is ``timeline.visibility``'s rule)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,9 @@ from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 
-NOTE = "NOTE"
 MAX_LENGTH = 2000
-
-
-def hidden_types(principal: Principal) -> frozenset[str]:
-    """Event types this caller may not see on a timeline or a stream."""
-    return (
-        frozenset()
-        if permissions.allowed(principal, permissions.Action.NOTES)
-        else frozenset({NOTE})
-    )
 
 
 async def add(
@@ -38,7 +30,7 @@ async def add(
         session=session,
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
-        type=NOTE,
+        type=EventType.NOTE.value,
         actor=principal.sub,
         reason=None,
         data={"text": text.strip()},
