@@ -11,10 +11,10 @@ from sqlmodel import SQLModel
 
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind
-from payable.bookings.lifecycle import LIVE, require_reason
+from payable.bookings.lifecycle import require_live, require_reason
 from payable.bookings.models import Booking
 from payable.core import permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.timeline import service as timeline
 
@@ -39,8 +39,7 @@ async def open_change(
     )
     if kind is not None and booking.kind != kind.value:
         raise NotFound(kind.value.lower().replace("_", " "), "bookingId")
-    if booking.status not in LIVE:
-        raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
+    require_live(booking)
     return booking, reason
 
 

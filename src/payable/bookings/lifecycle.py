@@ -1,4 +1,5 @@
 """Closing bookings: cancellation, weather cancellation, no-show, a whole tour departure.
+(Completion, the other way a booking ends, is ``bookings.completion``.)
 
 Cancellation, no-show and refund are different things: closing a booking never moves money.
 It shows a refund path (see ``policies.quotes``) and people decide.
@@ -13,6 +14,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import derived
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking
@@ -28,6 +30,8 @@ from payable.verticals import VERTICALS
 from payable.verticals.tour.models import TourBooking
 
 LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
+# Whose unpaid installments are still owed: a delivered service is still to be paid for.
+OWING = (*LIVE, BookingStatus.COMPLETED.value)
 
 
 class ChangeCause(enum.StrEnum):
@@ -35,6 +39,14 @@ class ChangeCause(enum.StrEnum):
     OPERATOR = "OPERATOR"
     WEATHER = "WEATHER"
     PROVIDER = "PROVIDER"
+
+
+def require_live(booking: Booking) -> None:
+    """Changes and closures are for bookings whose service is still ahead or under way."""
+    if booking.status == BookingStatus.COMPLETED.value:
+        raise DomainError("BOOKING_COMPLETED", "the service was delivered", "bookingId")
+    if booking.status not in LIVE:
+        raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
 
 
 def require_reason(reason: str | None, field: str = "reason") -> str:
@@ -68,6 +80,7 @@ async def mark_no_show(
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
+    require_live(booking)
     vertical = VERTICALS[BookingKind(booking.kind)]
     detail = await session.get(vertical.detail_model, booking.id)
     starts = vertical.service_start(detail)
@@ -122,10 +135,7 @@ async def _close(
     actor: str,
     reason: str | None,
 ) -> None:
-    if booking.status not in LIVE:
-        raise DomainError(
-            "BOOKING_CLOSED", f"the booking is already {booking.status.lower()}", "bookingId"
-        )
+    require_live(booking)
     old = booking.status
     await session.execute(
         update(Booking)
@@ -158,4 +168,5 @@ async def _close(
     for request in list(active):  # money that still arrives on them goes to review
         await transitions.expire(session=session, request=request, actor=actor)
     await VERTICALS[BookingKind(booking.kind)].on_close(session, booking)
+    await derived.refresh(session, booking)
     await payment_status.recompute(session, booking.id)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import changes
+from payable.bookings import changes, derived
 from payable.bookings.models import Booking, Installment
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
@@ -52,6 +52,7 @@ async def set_price(
     booking.price = new_price
     await session.flush()
     await payment_status.recompute(session, booking.id)
+    await derived.refresh(session, booking)
     return {
         "price": {
             "old": f"{old_price:.2f}",

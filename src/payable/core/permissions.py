@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     CANCEL_BOOKING = "cancel bookings"
     CANCEL_DEPARTURE = "cancel a whole tour departure"
     MARK_NO_SHOW = "mark no-shows"
+    COMPLETE_BOOKING = "mark bookings completed"
     REQUEST_REFUND = "request refunds"
     DECIDE_REFUND = "approve or reject refunds"
     PAUSE_ACCESS = "pause or resume enrollments"
@@ -45,6 +46,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.CANCEL_BOOKING: _STAFF,
     Action.CANCEL_DEPARTURE: _MANAGERS,
     Action.MARK_NO_SHOW: _MANAGERS,
+    Action.COMPLETE_BOOKING: _MANAGERS,
     Action.REQUEST_REFUND: _STAFF,
     Action.DECIDE_REFUND: _MONEY,
     Action.PAUSE_ACCESS: _STAFF,

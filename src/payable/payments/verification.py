@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import derived
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking, Installment
 from payable.core import clock
@@ -190,3 +191,4 @@ async def _record_verified(
         first_payment=first_payment, fully_paid=updated.amount_paid >= updated.price
     )
     await VERTICALS[BookingKind(updated.kind)].after_payment(session, updated, facts)
+    await derived.refresh(session, updated)

@@ -1,6 +1,7 @@
 """Refunds: requested by staff, decided by accountants, executed at the gateway.
 
-A refund never changes the booking's status and never touches course access history.
+A refund never changes the booking's status; money no longer kept may change what a vertical
+derives from it (a course's access), with its own event.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import derived
 from payable.bookings import service as bookings
 from payable.bookings.models import Booking
 from payable.core import clock, permissions
@@ -118,6 +120,7 @@ async def approve_refund(
             .values(amount_refunded=Booking.amount_refunded + refund.amount)
         )
         await _event(session, refund, "REFUND_SUCCEEDED", "system", None)
+        await derived.refresh(session, await session.get(Booking, refund.booking_id))
     await payment_status.recompute(session, refund.booking_id)
     return refund.id
 

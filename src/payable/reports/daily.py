@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.enums import BookingKind
-from payable.bookings.lifecycle import LIVE
+from payable.bookings.lifecycle import LIVE, OWING
 from payable.bookings.models import Booking, Installment
 from payable.reports import ledger
 from payable.reports.periods import day_range
@@ -90,7 +90,7 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
         select(Booking.kind, Booking.currency, func.sum(Booking.price - Booking.amount_paid))
         .where(
             Booking.tenant_id == tenant_id,
-            Booking.status.in_(LIVE),
+            Booking.status.in_(OWING),
             Booking.price > Booking.amount_paid,
         )
         .group_by(Booking.kind, Booking.currency)
@@ -167,13 +167,14 @@ class _Due:
 
 
 async def _due(session: AsyncSession, tenant_id: uuid.UUID, day: date) -> list[_Due]:
-    """Unpaid installments of live bookings due by ``day``; overdue once past their grace days."""
+    """Unpaid installments of bookings still owing, due by ``day``; overdue once past their
+    grace days."""
     rows = await session.execute(
         select(Installment, Booking.reference, Booking.kind)
         .join(Booking, Booking.id == Installment.booking_id)
         .where(
             Booking.tenant_id == tenant_id,
-            Booking.status.in_(LIVE),
+            Booking.status.in_(OWING),
             Installment.amount_paid < Installment.amount_due,
             Installment.due_date <= day,
         )
