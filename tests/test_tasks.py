@@ -101,18 +101,33 @@ async def test_a_reminder_closes_itself_when_the_booking_is_cancelled(api: Api, 
     assert await _open_tasks(api) == 0
 
 
-async def test_a_paid_installment_is_not_reminded_of(
+async def test_a_worker_that_listed_an_installment_before_it_was_paid_raises_nothing(
     api: Api, app: Any, client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    # Given month 1 paid before any worker round
+    # Given a worker round that listed month 1 as due, then month 1 was paid
     course = await _course_due_yesterday(api)
+    tenant = await db.fetchval("SELECT id FROM tenants WHERE slug = $1", api.tenant)
+    listed = await db.fetchrow(
+        "SELECT i.id, i.due_date FROM installments i JOIN bookings b ON b.id = i.booking_id"
+        " WHERE b.tenant_id = $1 AND i.sequence = 1",
+        tenant,
+    )
     await pay_on_page(client, (await request_link(api, course))["paymentUrl"])
 
-    # When the worker runs
-    await reminders.remind(db=app.state.db, today=clock.today())
+    # When that round gets to it
+    async with app.state.db.session() as session, session.begin():
+        raised = await reminders._remind_once(
+            session,
+            tenant,
+            from_global_id(course)[1],
+            listed["id"],
+            reminders.DUE_SOON,
+            listed["due_date"],
+            clock.today(),
+        )
 
-    # Then there is nothing to remind of: no task, no reminder row
-    tenant = await db.fetchval("SELECT id FROM tenants WHERE slug = $1", api.tenant)
+    # Then it checks again and raises nothing: no reminder row, no task
+    assert raised == 0
     assert await _tasks(api) == []
     assert await db.fetchval("SELECT count(*) FROM reminders WHERE tenant_id = $1", tenant) == 0
 
