@@ -19,6 +19,10 @@ class BookingStatus(enum.StrEnum):
     COMPLETED = "COMPLETED"
 
 
+# A booking that can still change: not cancelled, no-show or completed.
+LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
+
+
 class PaymentStatus(enum.StrEnum):
     """Derived from verified money only."""
 

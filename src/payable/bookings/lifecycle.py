@@ -10,24 +10,24 @@ import enum
 import uuid
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import changes
 from payable.bookings import service as bookings
-from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.enums import LIVE, BookingKind, BookingStatus
 from payable.bookings.models import Booking
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.core.text import require_reason
 from payable.payments import status as payment_status
 from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus
 from payable.payments.models import PaymentRequest
-from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 from payable.verticals import VERTICALS
 from payable.verticals.tour.models import TourBooking
-
-LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
 
 
 class ChangeCause(enum.StrEnum):
@@ -35,12 +35,6 @@ class ChangeCause(enum.StrEnum):
     OPERATOR = "OPERATOR"
     WEATHER = "WEATHER"
     PROVIDER = "PROVIDER"
-
-
-def require_reason(reason: str | None, field: str = "reason") -> str:
-    if reason is None or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", field)
-    return reason.strip()
 
 
 async def cancel(
@@ -126,24 +120,24 @@ async def _close(
         raise DomainError(
             "BOOKING_CLOSED", f"the booking is already {booking.status.lower()}", "bookingId"
         )
-    old = booking.status
-    await session.execute(
-        update(Booking)
-        .where(Booking.id == booking.id)
-        .values(status=status.value, closed_at=clock.now(), close_cause=cause)
-    )
+    before = changes.snapshot(booking, "status")
+    booking.status = status.value
+    booking.closed_at = clock.now()
+    booking.close_cause = cause
     if status is BookingStatus.NO_SHOW:
-        event = "NO_SHOW"
+        event = EventType.NO_SHOW
+    elif cause == ChangeCause.WEATHER:
+        event = EventType.WEATHER_CANCELLED
     else:
-        event = "WEATHER_CANCELLED" if cause == ChangeCause.WEATHER else "CANCELLED"
-    await timeline.append(
+        event = EventType.CANCELLED
+    await changes.record(
         session=session,
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        type=event,
+        booking=booking,
+        event=event,
         actor=actor,
         reason=reason,
-        data={"status": {"old": old, "new": status.value}, "cause": cause},
+        before=before,
+        cause=cause,
     )
     active = (
         await session.execute(
