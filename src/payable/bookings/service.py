@@ -24,6 +24,8 @@ from payable.core.principal import Principal
 from payable.customers import service as customers
 from payable.policies import service as policies
 from payable.timeline import service as timeline
+from payable.timeline.data import encode_keys
+from payable.timeline.events import EventType
 
 if TYPE_CHECKING:
     from payable.verticals.base import Vertical
@@ -56,7 +58,7 @@ class BookingBasics:
 class NewBooking:
     vertical: Vertical
     basics: BookingBasics
-    details: dict[str, object]  # the vertical's own fields, as recorded in the CREATED event
+    details: dict[str, object]  # the vertical's own fields, recorded (encoded) in CREATED
     add_details: AddDetails
     schedule: list[PlannedInstallment] | None = None  # default: the basics' schedule
 
@@ -114,7 +116,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
         session=session,
         tenant_id=tenant_id,
         booking_id=booking_id,
-        type="CREATED",
+        type=EventType.CREATED,
         actor=principal.sub,
         data={
             "kind": kind.value,
@@ -124,7 +126,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
                 {"amount": f"{p.amount:.2f}", "dueDate": p.due_date.isoformat(), "label": p.label}
                 for p in planned
             ],
-            **new.details,
+            **encode_keys(new.details),
         },
     )
     return booking_id

@@ -11,8 +11,9 @@ from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 
-NOTE = "NOTE"
+NOTE = EventType.NOTE
 MAX_LENGTH = 2000
 
 

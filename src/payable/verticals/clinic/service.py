@@ -74,7 +74,7 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            details={k: str(v) for k, v in asdict(appointment).items()},
+            details=asdict(appointment),
             add_details=add_details,
         ),
     )

@@ -15,6 +15,7 @@ from payable.core.principal import Principal
 from payable.payments.enums import PaymentState
 from payable.payments.models import Payment
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 from payable.verticals.course import VERTICAL
 from payable.verticals.course.models import AccessStatus, CourseEnrollment
 from payable.verticals.fields import require_text
@@ -52,19 +53,15 @@ async def transfer(
     )
     if enrollment.group_id == group_id:
         raise DomainError("NO_CHANGE", "the student is already in that group", "groupId")
-    await session.execute(
-        update(CourseEnrollment)
-        .where(CourseEnrollment.booking_id == booking.id)
-        .values(group_id=group_id)
-    )
+    before = changes.snapshot(enrollment, "group_id")
+    enrollment.group_id = group_id
     await changes.record(
         session=session,
         booking=booking,
-        event="GROUP_TRANSFERRED",
+        event=EventType.GROUP_TRANSFERRED,
         actor=principal.sub,
         reason=reason,
-        old={"group_id": enrollment.group_id},
-        new={"group_id": group_id},
+        before=before,
     )
     return booking.id
 

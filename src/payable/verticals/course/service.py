@@ -56,7 +56,7 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            details={k: str(v) for k, v in asdict(enrollment).items()},
+            details=asdict(enrollment),
             add_details=add_details,
         ),
     )

@@ -90,9 +90,7 @@ async def create(
             vertical=VERTICAL,
             basics=basics,
             schedule=planned,
-            details={
-                k: v if isinstance(v, int | None) else str(v) for k, v in asdict(tour).items()
-            },
+            details=asdict(tour),
             add_details=add_details,
         ),
     )
