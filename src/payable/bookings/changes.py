@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from payable.bookings import derived
 from payable.bookings import service as bookings
 from payable.bookings.enums import LIVE, BookingKind
 from payable.bookings.models import Booking
@@ -140,6 +141,7 @@ async def record(
 
     Extra keys (a cause, an amount) are written next to ``old`` and ``new``, encoded alike.
     A change that changes nothing is refused (it would be an event that says nothing).
+    Afterwards the booking's vertical re-derives what follows from it (``bookings.derived``).
     Passing ``old`` and ``new`` by hand instead of ``before`` is the older form, kept until
     its last callers (course access) move to snapshots.
     """
@@ -157,3 +159,5 @@ async def record(
         reason=reason,
         data={"old": encode_keys(old or {}), "new": encode_keys(new or {}), **encode_keys(extra)},
     )
+    if before is not None:
+        await derived.refresh(session, booking)  # e.g. course access follows the new facts

@@ -20,7 +20,7 @@ from payable.bookings.models import Booking
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
-from payable.core.text import require_reason
+from payable.core.text import REASON_MAX, limit, require_reason
 from payable.payments import status as payment_status
 from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus
@@ -59,6 +59,8 @@ async def mark_no_show(
 ) -> uuid.UUID:
     """Only once the service has begun: before that it is a (late) cancellation."""
     permissions.require(principal, permissions.Action.MARK_NO_SHOW)
+    if reason is not None:
+        reason = limit(reason, field="reason", max_length=REASON_MAX) or None
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )

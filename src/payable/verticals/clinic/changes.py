@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import changes
+from payable.bookings import changes, dates
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
@@ -58,6 +58,7 @@ async def reschedule(
                 "SLOT_TAKEN", "the specialist already has an appointment in this time", "slotStart"
             ) from None
         raise
+    moved = await dates.pull_forward(session, booking.id, dates.slot_day(slot_start))
     await changes.record(
         session=session,
         booking=booking,
@@ -65,5 +66,6 @@ async def reschedule(
         actor=principal.sub,
         reason=reason,
         before=before,
+        **({"due_dates_moved": moved} if moved else {}),
     )
     return booking.id

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import changes, pricing
+from payable.bookings import changes, dates, pricing
 from payable.bookings.lifecycle import ChangeCause
 from payable.bookings.models import Booking
 from payable.core import permissions
@@ -46,8 +46,10 @@ async def transfer(
     booking, reason, tour = await _open(session, principal, booking_id, reason)
     if tour.tour_date == new_date:
         raise DomainError("NO_CHANGE", "the booking is already on that date", "newTourDate")
+    dates.day_not_past(new_date, "newTourDate")
     before = changes.snapshot(tour, "tour_date")
     tour.tour_date = new_date
+    moved = await dates.pull_forward(session, booking.id, new_date)
     await changes.record(
         session=session,
         booking=booking,
@@ -56,6 +58,7 @@ async def transfer(
         reason=reason,
         before=before,
         cause=cause,
+        **({"due_dates_moved": moved} if moved else {}),
     )
     return booking.id
 
