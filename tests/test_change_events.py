@@ -310,3 +310,32 @@ async def test_created_event_uses_camel_case_keys_and_utc_datetimes(api: Api) ->
         "2031-05-01T09:00:00+00:00",
         "2031-05-01T09:30:00+00:00",
     )
+
+
+async def test_a_change_that_changes_nothing_is_refused_and_recorded_nowhere(api: Api) -> None:
+    """The same slot again (written at another offset) would be an event that says nothing."""
+    # Given
+    booking_id = await create(
+        api,
+        CREATE_CLINIC,
+        clinic_input(slotStart="2031-06-01T10:00:00+00:00", slotEnd="2031-06-01T10:30:00+00:00"),
+    )
+    before = await read(api, booking_id)
+
+    # When
+    data = await api.data(
+        RESCHEDULE,
+        {
+            "input": {
+                "bookingId": booking_id,
+                "slotStart": "2031-06-01T14:00:00+04:00",
+                "slotEnd": "2031-06-01T14:30:00+04:00",
+                "reason": "same time",
+            }
+        },
+    )
+
+    # Then
+    payload = data["rescheduleAppointment"]
+    assert [e["code"] for e in payload["errors"]] == ["NO_CHANGE"]
+    assert await read(api, booking_id) == before
