@@ -11,6 +11,7 @@ import httpx
 
 from payable.bookings import completion
 from payable.core import clock
+from payable.core.ids import from_global_id
 from tests.api import (
     CREATE_CLINIC,
     CREATE_COURSE,
@@ -42,6 +43,31 @@ BOOKING = """query($id: ID!) { node(id: $id) { ... on PayableBooking { status
   timeline(first: 50) { edges { node { type actor reason data } } } } } }"""
 
 
+async def _into_the_past(db: asyncpg.Connection, booking_id: str, hours: int) -> None:
+    """Time passes: the service (slot, tour day, course period) moves ``hours`` earlier. The
+    API refuses to book the past, so a test's ``given`` moves it in the database."""
+    local, shift = from_global_id(booking_id)[1], timedelta(hours=hours)
+    await db.execute(
+        "UPDATE clinic_appointments SET slot_start = slot_start - $2::interval,"
+        " slot_end = slot_end - $2::interval"
+        " WHERE booking_id = $1",
+        local,
+        shift,
+    )
+    days = hours // 24
+    await db.execute(
+        "UPDATE tour_bookings SET tour_date = tour_date - $2::int WHERE booking_id = $1",
+        local,
+        days,
+    )
+    await db.execute(
+        "UPDATE course_enrollments SET period_start = period_start - $2::int,"
+        " period_end = period_end - $2::int WHERE booking_id = $1",
+        local,
+        days,
+    )
+
+
 def _slot(hours_from_now: float) -> dict[str, str]:
     start = (datetime.now(UTC) + timedelta(hours=hours_from_now)).replace(microsecond=0)
     return {"slotStart": start.isoformat(), "slotEnd": (start + timedelta(hours=1)).isoformat()}
@@ -57,6 +83,27 @@ async def _paid(api: Api, client: httpx.AsyncClient, document: str, data: dict[s
     booking_id = await _create(api, document, data)
     await pay_on_page(client, (await request_link(api, booking_id))["paymentUrl"])
     return booking_id
+
+
+async def _visit(
+    api: Api,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    started_hours_ago: int,
+    *,
+    paid: bool = True,
+) -> str:
+    """A one-hour visit that began ``started_hours_ago``, paid unless told otherwise."""
+    data = clinic_input(**_slot(100 - started_hours_ago))
+    booking_id = await (
+        _paid(api, client, CREATE_CLINIC, data) if paid else _create(api, CREATE_CLINIC, data)
+    )
+    await _into_the_past(db, booking_id, 100)
+    return booking_id
+
+
+def _tomorrow() -> str:
+    return (clock.today() + timedelta(days=1)).isoformat()
 
 
 async def _complete(api: Api, booking_id: str, **extra: Any) -> dict[str, Any]:
@@ -83,10 +130,10 @@ def _completed_events(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_a_delivered_visit_is_completed_and_quotes_no_refund(
-    api: Api, client: httpx.AsyncClient
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     # Given a paid visit that started two hours ago (a late cancellation would quote 50 %)
-    visit = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-2)))
+    visit = await _visit(api, client, db, 2)
     before = (await api.data(QUOTE, {"id": visit}))["refundQuote"]
 
     # When the operator marks it completed
@@ -108,11 +155,11 @@ async def test_a_delivered_visit_is_completed_and_quotes_no_refund(
 
 
 async def test_completion_is_refused_before_the_service_unpaid_or_twice(
-    api: Api, client: httpx.AsyncClient
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     upcoming = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(5)))
-    unpaid = await _create(api, CREATE_CLINIC, clinic_input(**_slot(-3)))
-    seen = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-4)))
+    unpaid = await _visit(api, client, db, 3, paid=False)
+    seen = await _visit(api, client, db, 4)
     assert (await _complete(api, seen))["errors"] == []
 
     refusals = {
@@ -134,22 +181,16 @@ async def test_completion_is_refused_before_the_service_unpaid_or_twice(
 
 
 async def test_a_completed_booking_refuses_no_show_reschedule_transfers_and_cancel(
-    api: Api, client: httpx.AsyncClient
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    # Given a completed visit, course and tour
-    visit = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-2)))
+    # Given a completed visit, course and tour (the course and tour began yesterday)
+    visit = await _visit(api, client, db, 2)
     course = await _paid(
-        api,
-        client,
-        CREATE_COURSE,
-        course_input(periodStart=(clock.today() - timedelta(days=60)).isoformat()),
+        api, client, CREATE_COURSE, course_input(periodStart=_tomorrow(), periodEnd="2030-04-30")
     )
-    tour = await _paid(
-        api,
-        client,
-        CREATE_TOUR,
-        tour_input(tourDate=(clock.today() - timedelta(days=1)).isoformat()),
-    )
+    tour = await _paid(api, client, CREATE_TOUR, tour_input(tourDate=_tomorrow()))
+    for started in (course, tour):
+        await _into_the_past(db, started, 48)
     for booking_id in (visit, course, tour):
         assert (await _complete(api, booking_id))["errors"] == []
     timelines = [len((await _node(api, b))["timeline"]["edges"]) for b in (visit, course, tour)]
@@ -177,26 +218,25 @@ async def test_a_completed_booking_refuses_no_show_reschedule_transfers_and_canc
 async def test_the_worker_completes_what_ended_long_enough_ago(
     api: Api, app: Any, client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    # Given visits that ended 30 h and 2 h ago, one cancelled and one unpaid that ended 30 h
-    # ago, a tour that left 3 days ago and a course whose period ended 3 days ago, all paid
-    old = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-31)))
-    recent = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-3)))
-    cancelled = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(-33)))
+    # Given visits that ended 30 h and 2 h ago, one cancelled and one unpaid that ended 32 h
+    # and 34 h ago, a tour that left 3 days ago and a course whose period ended 3 days ago
+    old = await _visit(api, client, db, 31)
+    recent = await _visit(api, client, db, 3)
+    cancelled = await _paid(api, client, CREATE_CLINIC, clinic_input(**_slot(100 - 33)))
     assert (
         await _codes(
             api, CANCEL, {"bookingId": cancelled, "reason": "r", "cause": "CUSTOMER_REQUEST"}
         )
         == []
     )
-    unpaid = await _create(api, CREATE_CLINIC, clinic_input(**_slot(-35)))
-    three_days_ago = (clock.today() - timedelta(days=3)).isoformat()
-    tour = await _paid(api, client, CREATE_TOUR, tour_input(tourDate=three_days_ago))
+    await _into_the_past(db, cancelled, 100)
+    unpaid = await _visit(api, client, db, 35, paid=False)
+    tour = await _paid(api, client, CREATE_TOUR, tour_input(tourDate=_tomorrow()))
     course = await _paid(
-        api,
-        client,
-        CREATE_COURSE,
-        course_input(periodStart="2026-09-01", periodEnd=three_days_ago),
+        api, client, CREATE_COURSE, course_input(periodStart=_tomorrow(), periodEnd=_tomorrow())
     )
+    for ended in (tour, course):
+        await _into_the_past(db, ended, 96)
 
     # When the worker's completion step runs (twice, as two servers would)
     await completion.complete_finished(db=app.state.db, after=timedelta(hours=24))

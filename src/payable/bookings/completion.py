@@ -9,19 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import derived
+from payable.bookings import changes
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind, BookingStatus
-from payable.bookings.lifecycle import require_live
 from payable.bookings.models import Booking
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.db.engine import Database
-from payable.timeline import service as timeline
 from payable.timeline.events import EventType
 from payable.verticals import VERTICALS
 
@@ -36,7 +34,7 @@ async def complete(
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
-    require_live(booking)
+    changes.require_live(booking)
     if booking.status != BookingStatus.CONFIRMED.value:
         raise DomainError(
             "NOT_CONFIRMED", "nothing is paid: cancel it or mark a no-show", "bookingId"
@@ -82,17 +80,14 @@ async def complete_finished(*, db: Database, after: timedelta) -> int:
 
 
 async def _mark(session: AsyncSession, booking: Booking, *, actor: str, reason: str | None) -> None:
-    old = booking.status  # read before the update refreshes ``booking``
-    await session.execute(
-        update(Booking).where(Booking.id == booking.id).values(status=BookingStatus.COMPLETED.value)
-    )
-    await timeline.append(
+    before = changes.snapshot(booking, "status")
+    booking.status = BookingStatus.COMPLETED.value
+    # ``record`` writes old/new and lets the vertical re-derive (e.g. course access).
+    await changes.record(
         session=session,
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        type=EventType.COMPLETED,
+        booking=booking,
+        event=EventType.COMPLETED,
         actor=actor,
         reason=reason,
-        data={"old": {"status": old}, "new": {"status": BookingStatus.COMPLETED.value}},
+        before=before,
     )
-    await derived.refresh(session, booking)

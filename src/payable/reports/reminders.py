@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import derived
 from payable.bookings import service as bookings
-from payable.bookings.lifecycle import OWING
+from payable.bookings.enums import OWING
 from payable.bookings.models import Booking, Installment
 from payable.db.engine import Database
 from payable.reports.models import Reminder

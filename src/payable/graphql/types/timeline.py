@@ -58,7 +58,11 @@ class BookingEvent(Node):
     def reason(self) -> str | None:
         return self.row.reason
 
-    @strawberry.field(description="JSON: old and new values of what changed.")
+    @strawberry.field(
+        description='JSON. A change is {"old": {...}, "new": {...}} (the values before and after)'
+        " plus extra keys such as cause; keys are camelCase, datetimes UTC ISO 8601, money"
+        ' {"amount", "currency"}.'
+    )
     def data(self) -> str:
         return json.dumps(self.row.data, sort_keys=True)
 

@@ -50,19 +50,15 @@ async def transfer(
     )
     if enrollment.group_id == group_id:
         raise DomainError("NO_CHANGE", "the student is already in that group", "groupId")
-    await session.execute(
-        update(CourseEnrollment)
-        .where(CourseEnrollment.booking_id == booking.id)
-        .values(group_id=group_id)
-    )
+    before = changes.snapshot(enrollment, "group_id")
+    enrollment.group_id = group_id
     await changes.record(
         session=session,
         booking=booking,
-        event="GROUP_TRANSFERRED",
+        event=EventType.GROUP_TRANSFERRED,
         actor=principal.sub,
         reason=reason,
-        old={"group_id": enrollment.group_id},
-        new={"group_id": group_id},
+        before=before,
     )
     return booking.id
 
