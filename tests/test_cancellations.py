@@ -167,7 +167,7 @@ async def test_cancel_closes_the_booking_and_expires_its_pending_links(
     assert cancelled["actor"] == "olga@front"
     assert cancelled["reason"] == "patient moved away"
     data = json.loads(cancelled["data"])
-    assert data["status"] == {"old": "AWAITING_PAYMENT", "new": "CANCELLED"}
+    assert (data["old"], data["new"]) == ({"status": "AWAITING_PAYMENT"}, {"status": "CANCELLED"})
     assert data["cause"] == "CUSTOMER_REQUEST"
     [expired] = events(after, "PAYMENT_EXPIRED")
     assert json.loads(expired["data"])["paymentRequestId"] == str(local(link["id"]))
@@ -191,7 +191,8 @@ async def test_cancel_of_a_paid_booking_moves_no_money(
     assert answer["booking"]["status"] == "CANCELLED"
     after = await booking(api, booking_id)
     [cancelled] = events(after, "CANCELLED")
-    assert json.loads(cancelled["data"])["status"] == {"old": "CONFIRMED", "new": "CANCELLED"}
+    assert json.loads(cancelled["data"])["new"] == {"status": "CANCELLED"}
+    assert json.loads(cancelled["data"])["old"] == {"status": "CONFIRMED"}
     assert after["amountPaid"]["amount"] == "15000.00"
     assert after["amountRefunded"]["amount"] == "0.00"
     assert after["paymentStatus"] == "PAID"
@@ -400,7 +401,8 @@ async def test_no_show_after_the_slot_started_gets_the_no_show_terms(
     after = await booking(api, booking_id)
     [event] = events(after, "NO_SHOW")
     assert (event["actor"], event["reason"]) == ("olga@front", "did not come")
-    assert json.loads(event["data"])["status"] == {"old": "CONFIRMED", "new": "NO_SHOW"}
+    assert json.loads(event["data"])["old"] == {"status": "CONFIRMED"}
+    assert json.loads(event["data"])["new"] == {"status": "NO_SHOW"}
     found = await quote(api, booking_id)
     assert found["path"] == "NONE"
     assert found["refundable"] == {"amount": "0.00", "currency": "AMD"}
@@ -494,7 +496,7 @@ async def test_cancel_departure_closes_every_live_booking_of_that_package_and_da
         node = await booking(api, booking_id)
         [event] = events(node, "WEATHER_CANCELLED")
         assert (event["actor"], event["reason"]) == ("olga@front", "storm warning")
-        assert json.loads(event["data"])["status"]["new"] == "CANCELLED"
+        assert json.loads(event["data"])["new"] == {"status": "CANCELLED"}
     assert (await quote(api, paid))["path"] == "FULL"
     assert [
         e["type"] for e in events(await booking(api, closed), "CANCELLED", "WEATHER_CANCELLED")

@@ -94,6 +94,7 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
         STAFF,
     ),
     ("markNoShow", "input: $input", {"input": {"bookingId": TOUR}}, MANAGERS),
+    ("completeBooking", "input: $input", {"input": {"bookingId": CLINIC}}, MANAGERS),
     (
         "cancelTourDeparture",
         "input: $input",

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     workers_enabled: bool = True
     poll_pending_after_minutes: float = 5.0
     worker_interval_seconds: float = 30.0
+    # Confirmed bookings complete this long after their service ended (unless marked otherwise).
+    complete_after_hours: float = 24.0
 
     @property
     def environment(self) -> Environment:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 
 from payable.bookings.enums import BookingStatus, InstallmentStatus
+from payable.core import text
 from payable.core.errors import DomainError
 from payable.core.money import Currency, Money, parse_amount
 
@@ -79,7 +80,8 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
                 "INVALID_GRACE_DAYS", "graceDays must be 0 to 365", f"{field}.graceDays"
             )
         default = f"installment {position}"
-        label = (spec.label or default).strip()[:64] or default
+        label = text.limit(spec.label or "", field=f"{field}.label", max_length=text.LABEL_MAX)
+        label = label or default
         amount = parse_amount(spec.amount, field=f"{field}.amount")
         planned.append(PlannedInstallment(amount, spec.due_date, spec.grace_days, label))
     total = sum((p.amount for p in planned), Decimal("0.00"))

@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     CANCEL_BOOKING = "cancel bookings"
     CANCEL_DEPARTURE = "cancel a whole tour departure"
     MARK_NO_SHOW = "mark no-shows"
+    COMPLETE_BOOKING = "mark bookings completed"
     REQUEST_REFUND = "request refunds"
     DECIDE_REFUND = "approve or reject refunds"
     PAUSE_ACCESS = "pause or resume enrollments"
@@ -53,6 +54,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.CANCEL_BOOKING: _FRONT_DESK,
     Action.CANCEL_DEPARTURE: _MANAGERS,
     Action.MARK_NO_SHOW: _MANAGERS,
+    Action.COMPLETE_BOOKING: _MANAGERS,
     Action.REQUEST_REFUND: _FRONT_DESK,
     Action.DECIDE_REFUND: _MONEY,
     Action.PAUSE_ACCESS: _FRONT_DESK,

@@ -1,4 +1,4 @@
-"""Closing bookings: cancel, no-show, and a whole tour departure."""
+"""Ending bookings: cancel, no-show, a whole tour departure, and completion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from payable.bookings import lifecycle
+from payable.bookings import completion, lifecycle
 from payable.core import permissions
 from payable.graphql import mutation
 from payable.graphql.booking_mutations import booking_payload
@@ -26,6 +26,12 @@ class CancelBookingInput:
 
 @strawberry.input
 class MarkNoShowInput:
+    booking_id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.input
+class CompleteBookingInput:
     booking_id: strawberry.ID
     reason: str | None = None
 
@@ -78,6 +84,29 @@ class LifecycleMutations:
             request=input,
             idempotency_key=idempotency_key,
             action=lambda session, principal: lifecycle.mark_no_show(
+                session=session,
+                principal=principal,
+                booking_id=booking_id(input.booking_id),
+                reason=input.reason,
+            ),
+        )
+
+    @strawberry.mutation(
+        description="The service was delivered (attended, course finished, tour departed):"
+        " status COMPLETED, once it has begun and only if CONFIRMED. Afterwards the refund path"
+        " is NONE and the booking can no longer be changed, cancelled or marked a no-show;"
+        " confirmed bookings also complete by themselves a while after their service ended."
+    )
+    async def complete_booking(
+        self, info: strawberry.Info, input: CompleteBookingInput, idempotency_key: str | None = None
+    ) -> BookingPayload:
+        return await booking_payload(
+            info,
+            operation="completeBooking",
+            permission=permissions.Action.COMPLETE_BOOKING,
+            request=input,
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: completion.complete(
                 session=session,
                 principal=principal,
                 booking_id=booking_id(input.booking_id),

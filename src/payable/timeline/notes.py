@@ -11,6 +11,7 @@ from payable.bookings import service as bookings
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.core.text import limit
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
 
@@ -21,8 +22,8 @@ async def add(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, text: str
 ) -> uuid.UUID:
     permissions.require(principal, permissions.Action.NOTES)
-    if not text.strip() or len(text) > MAX_LENGTH:
-        raise DomainError("INVALID_NOTE", f"a note is 1 to {MAX_LENGTH} characters", "text")
+    if not limit(text, field="text", max_length=MAX_LENGTH):
+        raise DomainError("INVALID_NOTE", "a note must not be empty", "text")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )

@@ -62,8 +62,10 @@ class BookingEvent(Node):
         return ctx(info).visibility.text(self.row.reason)
 
     @strawberry.field(
-        description="JSON: old and new values of what changed. Free text people wrote (e.g."
-        " installment labels) is null for integrators; types, codes, ids and amounts remain."
+        description='JSON. A change is {"old": {...}, "new": {...}} (the values before and after)'
+        " plus extra keys such as cause; keys are camelCase, datetimes UTC ISO 8601, money"
+        ' {"amount", "currency"}. Free text people wrote (e.g. installment labels) is null for'
+        " integrators; types, codes, ids and amounts remain."
     )
     def data(self, info: strawberry.Info) -> str:
         return json.dumps(ctx(info).visibility.data(self.row.data), sort_keys=True)
