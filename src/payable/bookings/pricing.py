@@ -19,15 +19,20 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
+from payable.payments import links
 from payable.payments import status as payment_status
 
 ADJUSTMENT_LABEL = "price adjustment"
 
 
 async def set_price(
-    session: AsyncSession, booking: Booking, new_price: Decimal
+    session: AsyncSession, booking: Booking, new_price: Decimal, *, actor: str, reason: str
 ) -> dict[str, object]:
-    """Change the price and the schedule together; what changed, for the event."""
+    """Change the price and the schedule together; what changed, for the event.
+
+    Open links asking more than their installment now owes are withdrawn in the same
+    transaction, so no link ever asks for more than is owed.
+    """
     if new_price <= 0:
         raise DomainError("INVALID_AMOUNT", "the price must stay above zero", "price")
     difference = new_price - booking.price
@@ -51,6 +56,7 @@ async def set_price(
     old_price = booking.price
     booking.price = new_price
     await session.flush()
+    await links.withdraw_overpriced(session, booking_id=booking.id, actor=actor, reason=reason)
     await payment_status.recompute(session, booking.id)
     return {
         "price": {
@@ -105,7 +111,9 @@ async def discount(
     cut = parse_amount(amount, field="amount")
     if cut >= booking.price:
         raise DomainError("INVALID_DISCOUNT", "a discount must leave a price above zero", "amount")
-    priced = await set_price(session, booking, booking.price - cut)
+    priced = await set_price(
+        session, booking, booking.price - cut, actor=principal.sub, reason=reason
+    )
     await changes.record(
         session=session,
         booking=booking,

@@ -90,7 +90,7 @@ async def adjust_participants(
         .where(TourBooking.booking_id == booking.id)
         .values(participant_count=participant_count)
     )
-    priced = await pricing.set_price(session, booking, price)
+    priced = await pricing.set_price(session, booking, price, actor=principal.sub, reason=reason)
     await changes.record(
         session=session,
         booking=booking,
