@@ -5,6 +5,7 @@ held no new link opens for its installment.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.api import Api
 from tests.money_api import (
     ACCEPT_HELD,
     APPROVE_REFUND,
+    DISCOUNT,
     REQUEST_REFUND,
     RESOLVE_TASK,
     RETURN_HELD,
@@ -247,6 +249,60 @@ async def test_no_new_link_opens_while_money_for_the_installment_is_held(
         == 1
     )
     assert await db.fetchval("SELECT count(*) FROM sandbox_orders") == orders_before
+
+
+async def test_no_new_link_opens_while_a_withdrawn_links_outcome_is_unknown(
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """A discount withdrew the open link; before its order is cancelled at the gateway, the
+    gateway cannot say what became of it: createPaymentRequest is PAYMENT_OUTCOME_UNKNOWN and
+    opens nothing. Once the gateway answers, the old order is reversed and a 12000 link opens.
+
+    Fails before: the link was never withdrawn (a discount left it PENDING asking 15000), and
+    no call checked a replaced link's fate at the gateway before opening another.
+    """
+    booking_id = await clinic(api)
+    link = await link_for(api, booking_id)
+    discounted = (
+        await api.data(
+            DISCOUNT, {"input": {"bookingId": booking_id, "amount": "3000.00", "reason": "promo"}}
+        )
+    )["applyDiscount"]
+    assert discounted["errors"] == []
+    real_order = link["providerOrderId"]
+    # The gateway does not know the order we ask about: neither a reversal nor a lookup works.
+    await db.execute(
+        "UPDATE payment_requests SET provider_order_id = $2 WHERE id = $1",
+        local(link["id"]),
+        str(uuid.uuid4()),
+    )
+    orders_before = await db.fetchval("SELECT count(*) FROM sandbox_orders")
+
+    refused = await create_link(api, booking_id)
+
+    assert refused["paymentRequest"] is None
+    assert codes(refused) == ["PAYMENT_OUTCOME_UNKNOWN"]
+    assert await db.fetchval("SELECT count(*) FROM sandbox_orders") == orders_before
+    row = await db.fetchrow(
+        "SELECT status, reverse_pending FROM payment_requests WHERE id = $1", local(link["id"])
+    )
+    assert (row["status"], row["reverse_pending"]) == ("CANCELLED", True)
+
+    await db.execute(
+        "UPDATE payment_requests SET provider_order_id = $2 WHERE id = $1",
+        local(link["id"]),
+        real_order,
+    )
+    fresh = await link_for(api, booking_id)
+
+    assert fresh["amount"] == {"amount": "12000.00", "currency": "AMD"}
+    assert (await sandbox_order(db, real_order))["state"] == "REVERSED"
+    assert (
+        await db.fetchval(
+            "SELECT reverse_pending FROM payment_requests WHERE id = $1", local(link["id"])
+        )
+        is False
+    )
 
 
 @pytest.mark.parametrize(

@@ -196,8 +196,8 @@ async def test_a_lost_answer_is_settled_by_asking_the_gateway_never_by_sending_a
     approving again is REFUND_NOT_PENDING; the worker later asks the sandbox and records
     SUCCEEDED, closing the task. The sandbox refunded once.
 
-    Fails before: the refund stayed REQUESTED-like and approving again refunded a second time
-    (no `attempted_at`, no settlement by asking).
+    Fails before: the refund stayed PROCESSING for ever: nothing asked the gateway, so the 4000
+    it had refunded never reached amountRefunded and the task never closed.
     """
     booking_id, order_id = await _paid_clinic(api, client)
     refund_id = (await _request(api, booking_id, "4000.00"))["refund"]["id"]
