@@ -32,13 +32,16 @@ from tests.conftest import JWT_SECRET
 from tests.money_api import (
     APPROVE_REFUND,
     REQUEST_REFUND,
+    RETURN_HELD,
     booking,
     clinic,
     codes,
     events,
+    expire_here,
     link_for,
     local,
     pay,
+    payments,
     sandbox_order,
     sandbox_refunds,
     tour,
@@ -237,6 +240,101 @@ async def test_a_lost_answer_is_settled_by_asking_the_gateway_never_by_sending_a
     assert [r["status"] for r in after["refunds"]] == ["SUCCEEDED"]
     assert await sandbox_refunds(db, order_id) == [Decimal("4000.00")]
     assert (await sandbox_order(db, order_id))["refunded"] == Decimal("4000.00")
+
+
+async def test_a_refund_behind_one_of_unknown_outcome_waits_and_is_sent_once_after_it(
+    api: Api,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    accountant: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 4000 refund's answer is lost (PROCESSING); a 3000 refund of the same payment approved
+    meanwhile is not sent next to it (the gateway's total would no longer tell them apart). The
+    worker settles the first from the sandbox's total, then sends the second: 4000 + 3000 at
+    the sandbox, one operation each.
+
+    Fails before: nothing settled PROCESSING refunds, and the second was sent at once beside
+    the unknown one.
+    """
+    booking_id, order_id = await _paid_clinic(api, client)
+    first = (await _request(api, booking_id, "4000.00"))["refund"]["id"]
+    second = (await _request(api, booking_id, "3000.00"))["refund"]["id"]
+    monkeypatch.setattr(api.app.state.providers.sandbox, "refund_answer", "lose")
+    assert (await _approve(accountant, first))["refund"]["status"] == "PROCESSING"
+    monkeypatch.setattr(api.app.state.providers.sandbox, "refund_answer", "answer")
+
+    waiting = await _approve(accountant, second)
+
+    assert waiting["errors"] == []
+    assert waiting["refund"]["status"] == "APPROVED"
+    assert (await _refund_row(db, second))["attempted_at"] is None
+    assert await sandbox_refunds(db, order_id) == [Decimal("4000.00")]
+
+    await db.execute(
+        "UPDATE refunds SET attempted_at = attempted_at - interval '3 minutes',"
+        " decided_at = decided_at - interval '3 minutes' WHERE booking_id = $1",
+        local(booking_id),
+    )
+    for _ in range(3):
+        await _settle(api)
+
+    assert [(await _refund_row(db, r))["status"] for r in (first, second)] == ["SUCCEEDED"] * 2
+    assert await sandbox_refunds(db, order_id) == [Decimal("4000.00"), Decimal("3000.00")]
+    assert (await sandbox_order(db, order_id))["refunded"] == Decimal("7000.00")
+    assert (await booking(api, booking_id))["amountRefunded"] == {"amount": "7000.00"}
+
+
+async def test_returning_held_money_again_after_a_lost_answer_asks_and_never_resends(
+    api: Api,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    accountant: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """returnHeldPayment whose answer is lost: PROCESSING, the payment still HELD. Asked again,
+    the same refund comes back, settled by asking the sandbox (SUCCEEDED, payment RETURNED),
+    and nothing is sent: one REFUND operation of the whole amount.
+
+    Fails before: held money could not be returned at all (no `returnHeldPayment`).
+    """
+    booking_id = await clinic(api)
+    link = await link_for(api, booking_id)
+    await expire_here(db, link["id"])
+    await pay(client, link)
+    payment_id = (await booking(api, booking_id))["payments"][0]["id"]
+    decision = {"input": {"paymentId": payment_id, "reason": "late, sent back"}}
+    monkeypatch.setattr(api.app.state.providers.sandbox, "refund_answer", "lose")
+
+    returned = (await accountant.data(RETURN_HELD, decision))["returnHeldPayment"]
+
+    assert (returned["refund"]["status"], returned["refund"]["failure"]) == (
+        "PROCESSING",
+        "PROVIDER_UNAVAILABLE",
+    )
+    assert await payments(db, booking_id) == [("HELD", "LATE_PAYMENT", Decimal("15000.00"))]
+    assert await sandbox_refunds(db, link["providerOrderId"]) == [Decimal("15000.00")]
+
+    monkeypatch.setattr(api.app.state.providers.sandbox, "refund_answer", "answer")
+    repeated = (await accountant.data(RETURN_HELD, decision))["returnHeldPayment"]
+
+    assert repeated["errors"] == []
+    assert repeated["refund"]["id"] == returned["refund"]["id"]
+    assert repeated["refund"]["status"] == "SUCCEEDED"
+    assert await payments(db, booking_id) == [("RETURNED", "LATE_PAYMENT", Decimal("15000.00"))]
+    assert await sandbox_refunds(db, link["providerOrderId"]) == [Decimal("15000.00")]
+    assert (await sandbox_order(db, link["providerOrderId"]))["refunded"] == Decimal("15000.00")
+    after = await booking(api, booking_id)
+    assert (after["amountPaid"]["amount"], after["amountHeld"]["amount"]) == ("0.00", "0.00")
+    assert after["amountRefunded"] == {"amount": "0.00"}
+    assert len(events(after, "HELD_PAYMENT_RETURNED")) == 1
+    open_tasks = await db.fetchval(
+        "SELECT count(*) FROM review_tasks WHERE booking_id = $1 AND status = 'OPEN'",
+        local(booking_id),
+    )
+    assert open_tasks == 0
+    again = (await accountant.data(RETURN_HELD, decision))["returnHeldPayment"]
+    assert codes(again) == ["PAYMENT_NOT_HELD"]
 
 
 async def test_an_approved_refund_that_never_reached_the_gateway_fails_and_frees_its_money(
