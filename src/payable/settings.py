@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     poll_pending_after_minutes: float = 5.0
     worker_interval_seconds: float = 30.0
 
+    # How long an idempotency key keeps its first answer (Stripe: 24 h); later it is new again.
+    idempotency_retention_hours: float = 24.0
+
 
 @lru_cache
 def get_settings() -> Settings:
