@@ -346,3 +346,38 @@ async def test_a_retryable_refusal_does_not_spend_the_key(
         await db.fetchval("SELECT count(*) FROM payment_requests WHERE booking_id = $1", local) == 1
     )
     assert (await rows(db, api.tenant))["keys"] == 1
+
+
+async def test_two_keyed_mutations_in_one_request_replay_by_result(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    """One answer for two keys is no key's own answer: no bytes are kept, each key replays its
+    booking (as it stands) and nothing is booked twice."""
+    # Given one request booking two tours, each under its own key
+    document = (
+        "mutation($a: CreateTourBookingInput!, $b: CreateTourBookingInput!, $ka: String,"
+        " $kb: String) {"
+        " a: createTourBooking(input: $a, idempotencyKey: $ka) { errors { code } booking { id } }"
+        " b: createTourBooking(input: $b, idempotencyKey: $kb) { errors { code } booking { id } }"
+        " }"
+    )
+    keys = [new_key(), new_key()]
+    variables = {
+        "a": tour_input(customerRef="traveller-a"),
+        "b": tour_input(customerRef="traveller-b"),
+        "ka": keys[0],
+        "kb": keys[1],
+    }
+    first = await send(api, document, variables)
+
+    # When it is repeated
+    repeat = await send(api, document, variables)
+
+    # Then the same two bookings answer, two exist, and no answer bytes were kept
+    assert repeat.json() == first.json()
+    assert first.json()["data"]["a"]["booking"]["id"] != first.json()["data"]["b"]["booking"]["id"]
+    assert (await rows(db, api.tenant))["bookings"] == 2
+    kept = await db.fetch(
+        "SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ANY($1)", keys
+    )
+    assert [tuple(r) for r in kept] == [(None, None), (None, None)]
