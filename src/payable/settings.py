@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         fallback = [SANDBOX_PUBLIC_SECRET] if self.sandbox_enabled else []
         return self.sandbox_webhook_secrets or fallback
 
+    # How long an idempotency key keeps its first answer (Stripe: 24 h); later it is new again.
+    idempotency_retention_hours: float = 24.0
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.db.shared_session import SharedReadSession
+from payable.graphql.exchange import Exchange
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
@@ -30,6 +31,7 @@ class Context:
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     request: Any = None
     response: Any = None
+    exchange: Exchange | None = None  # HTTP requests only: what idempotency keeps and replays
     _session: SharedReadSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 

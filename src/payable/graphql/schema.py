@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from payable.graphql.exchange import Replayed
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -72,8 +75,18 @@ Mutation = merge_types(
 )
 
 
+class PayableSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log errors, but not a repeat's stop signal: its stored first answer is what is sent."""
+        super().process_errors(
+            [e for e in errors if not isinstance(e.original_error, Replayed)], execution_context
+        )
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return PayableSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
