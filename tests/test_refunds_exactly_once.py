@@ -27,7 +27,7 @@ import pytest
 from payable.core.principal import Role
 from payable.core.tokens import issue
 from payable.refunds import workers as refund_workers
-from tests.api import CREATE_CLINIC, Api, clinic_input
+from tests.api import CREATE_CLINIC, Api, clinic_input, days_from_now
 from tests.conftest import JWT_SECRET
 from tests.money_api import (
     APPROVE_REFUND,
@@ -548,3 +548,83 @@ async def test_crash_kill_9_mid_refund_then_restart_refunds_exactly_once(
         local(booking_id),
     )
     assert gateway["refunded"] == ours == Decimal("5000.00")
+
+
+CANCEL_DEPARTURE = """mutation($input: CancelTourDepartureInput!) {
+  cancelTourDeparture(input: $input) {
+    errors { code field message }
+    bookings { id status }
+    refunds { id status amount { amount } payment { id } } } }"""
+
+
+async def test_a_cancelled_departure_requests_each_bookings_quoted_refund_in_the_same_call(
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection, accountant: Api
+) -> None:
+    """Weather cancels a departure: one call cancels both bookings and requests what each one's
+    policy quotes (the whole of it, split across a booking's payments); one approval per
+    booking's request sends them, and the sandbox refunded exactly what was paid.
+
+    Fails before: `requestRefunds` and `DeparturePayload.refunds` did not exist, and a refund
+    spanning a deposit and a balance was refused.
+    """
+    date = days_from_now(40)
+    both_paid = await tour(
+        api,
+        tourDate=date,
+        packageId="garni",
+        price={"amount": "100000.00", "currency": "AMD"},
+        depositAmount="30000.00",
+    )
+    deposit_only = await tour(
+        api,
+        tourDate=date,
+        packageId="garni",
+        price={"amount": "50000.00", "currency": "AMD"},
+        depositAmount="20000.00",
+    )
+    for link in [await link_for(api, both_paid), await link_for(api, deposit_only)]:
+        await pay(client, link)
+    await pay(client, await link_for(api, both_paid))
+
+    answer = (
+        await api.data(
+            CANCEL_DEPARTURE,
+            {
+                "input": {
+                    "packageId": "garni",
+                    "tourDate": date,
+                    "reason": "storm warning",
+                    "cause": "WEATHER",
+                    "requestRefunds": True,
+                }
+            },
+        )
+    )["cancelTourDeparture"]
+
+    assert answer["errors"] == []
+    assert {b["status"] for b in answer["bookings"]} == {"CANCELLED"}
+    asked = sorted((r["amount"]["amount"], r["status"]) for r in answer["refunds"])
+    assert asked == [
+        ("20000.00", "REQUESTED"),
+        ("30000.00", "REQUESTED"),
+        ("70000.00", "REQUESTED"),
+    ]
+    for booking_id in (both_paid, deposit_only):
+        node = await booking(api, booking_id)
+        first = next(
+            r
+            for r in answer["refunds"]
+            if r["payment"]["id"] in {p["id"] for p in node["payments"]}
+        )
+        approved = await _approve(accountant, first["id"])
+        assert approved["errors"] == []
+        assert {r["status"] for r in approved["refunds"]} == {"SUCCEEDED"}
+        after = await booking(api, booking_id)
+        assert after["amountRefunded"]["amount"] == after["amountPaid"]["amount"]
+    refunded = await db.fetchval(
+        "SELECT sum(o.amount) FROM sandbox_operations o JOIN payment_requests r"
+        " ON r.provider_order_id = o.order_id::text WHERE o.operation = 'REFUND'"
+        " AND r.booking_id = ANY($1::uuid[])",
+        [local(both_paid), local(deposit_only)],
+    )
+    assert refunded == Decimal("120000.00")

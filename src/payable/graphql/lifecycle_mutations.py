@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import strawberry
@@ -13,6 +14,8 @@ from payable.graphql.booking_mutations import booking_payload
 from payable.graphql.context import ctx
 from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, to_graphql
 from payable.graphql.types.common import UserError
+from payable.graphql.types.refunds import Refund
+from payable.refunds import service as refunds
 
 ChangeCause = strawberry.enum(lifecycle.ChangeCause, name="ChangeCause")
 
@@ -42,12 +45,20 @@ class CancelTourDepartureInput:
     tour_date: date
     reason: str
     cause: ChangeCause
+    request_refunds: bool = strawberry.field(
+        default=False,
+        description="Also request, in the same call, the refund each cancelled booking's policy"
+        " quotes (split across its payments); someone else approves them.",
+    )
 
 
 @strawberry.type
 class DeparturePayload:
     bookings: list[PayableBooking]
     errors: list[UserError]
+    refunds: list[Refund] = strawberry.field(
+        default_factory=list, description="The refunds requested with `requestRefunds`."
+    )
 
 
 @strawberry.type
@@ -124,7 +135,8 @@ class LifecycleMutations:
         input: CancelTourDepartureInput,
         idempotency_key: str | None = None,
     ) -> DeparturePayload:
-        cancelled = []
+        cancelled: list[uuid.UUID] = []
+        requested: list[uuid.UUID] = []
 
         async def action(session, principal):  # type: ignore[no-untyped-def]
             ids = await lifecycle.cancel_departure(
@@ -136,6 +148,16 @@ class LifecycleMutations:
                 cause=lifecycle.ChangeCause(input.cause),
             )
             cancelled.extend(ids)
+            if input.request_refunds:
+                for booking in ids:
+                    requested.extend(
+                        await refunds.request_quoted(
+                            session=session,
+                            principal=principal,
+                            booking_id=booking,
+                            reason=input.reason,
+                        )
+                    )
             return ids[0]
 
         outcome = await mutation.run(
@@ -149,5 +171,11 @@ class LifecycleMutations:
         if outcome.errors:
             return DeparturePayload(bookings=[], errors=outcome.errors)
         # A replayed key knows only the first booking it cancelled.
-        views = await ctx(info).loaders.booking.load_many(cancelled or [outcome.result_id])
-        return DeparturePayload(bookings=[to_graphql(v) for v in views], errors=[])
+        loaders = ctx(info).loaders
+        views = await loaders.booking.load_many(cancelled or [outcome.result_id])
+        rows = await loaders.refund.load_many(requested)
+        return DeparturePayload(
+            bookings=[to_graphql(v) for v in views],
+            errors=[],
+            refunds=[Refund(row=r) for r in rows],
+        )

@@ -22,6 +22,7 @@ from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.payments.enums import PaymentState
 from payable.payments.models import Payment
+from payable.policies import quotes
 from payable.refunds import ledger
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
@@ -265,3 +266,25 @@ async def event(
             **extra,
         },
     )
+
+
+async def request_quoted(
+    *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
+) -> list[uuid.UUID]:
+    """Request what the booking's own policy quotes now, if anything (e.g. a cancelled
+    departure); the refunds created, which someone else still approves."""
+    found = await quotes.quote(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    if found.refundable <= 0:
+        return []
+    first = await request_refund(
+        session=session,
+        principal=principal,
+        booking_id=booking_id,
+        amount=found.refundable,
+        reason=reason,
+        payment_id=None,
+    )
+    group = select(Refund.group_id).where(Refund.id == first).scalar_subquery()
+    return list((await session.scalars(select(Refund.id).where(Refund.group_id == group))).all())
