@@ -147,11 +147,12 @@ async def event_count(db: asyncpg.Connection, booking_id: str) -> int:
 # --- cancelBooking ------------------------------------------------------------------------------
 
 
-async def test_cancel_closes_the_booking_and_expires_its_pending_links(
+async def test_cancel_closes_the_booking_and_withdraws_its_pending_links(
     api: Api, db: asyncpg.Connection
 ) -> None:
     """Cancelling records CANCELLED with old/new status, actor, reason and cause; open links
-    expire (PAYMENT_EXPIRED) so nothing is awaited any more."""
+    are withdrawn (PAYMENT_REQUEST_WITHDRAWN, their gateway orders cancelled by the worker) so
+    nothing is awaited any more."""
     booking_id = await clinic(api)
     link = await request_link(api, booking_id)
     operator = api.as_role(Role.OPERATOR, sub="olga@front")
@@ -161,7 +162,7 @@ async def test_cancel_closes_the_booking_and_expires_its_pending_links(
     assert answer["errors"] == []
     assert answer["booking"]["status"] == "CANCELLED"
     after = await booking(api, booking_id)
-    assert after["paymentRequests"] == [{"id": link["id"], "status": "EXPIRED"}]
+    assert after["paymentRequests"] == [{"id": link["id"], "status": "CANCELLED"}]
     assert after["paymentStatus"] == "UNPAID"
     [cancelled] = events(after, "CANCELLED")
     assert cancelled["actor"] == "olga@front"
@@ -169,8 +170,13 @@ async def test_cancel_closes_the_booking_and_expires_its_pending_links(
     data = json.loads(cancelled["data"])
     assert (data["old"], data["new"]) == ({"status": "AWAITING_PAYMENT"}, {"status": "CANCELLED"})
     assert data["cause"] == "CUSTOMER_REQUEST"
-    [expired] = events(after, "PAYMENT_EXPIRED")
-    assert json.loads(expired["data"])["paymentRequestId"] == str(local(link["id"]))
+    [withdrawn] = events(after, "PAYMENT_REQUEST_WITHDRAWN")
+    assert withdrawn["actor"] == "olga@front"
+    assert json.loads(withdrawn["data"])["paymentRequestId"] == str(local(link["id"]))
+    assert json.loads(withdrawn["data"])["status"] == {"old": "PENDING", "new": "CANCELLED"}
+    assert await db.fetchval(
+        "SELECT reverse_pending FROM payment_requests WHERE id = $1", local(link["id"])
+    )
     assert events(after, "WEATHER_CANCELLED") == []
     row = await db.fetchrow(
         "SELECT status, close_cause, closed_at FROM bookings WHERE id = $1", local(booking_id)

@@ -22,8 +22,8 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.core.text import REASON_MAX, limit, require_reason
+from payable.payments import links
 from payable.payments import status as payment_status
-from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus
 from payable.payments.models import PaymentRequest
 from payable.timeline.events import EventType
@@ -150,7 +150,8 @@ async def _close(
             .with_for_update()
         )
     ).scalars()
-    for request in list(active):  # money that still arrives on them goes to review
-        await transitions.expire(session=session, request=request, actor=actor)
+    for request in list(active):  # withdrawn (cancelled at the gateway by the worker); money
+        # that still arrives on them is held
+        await links.withdraw(session, request, actor=actor, reason=reason)
     await VERTICALS[BookingKind(booking.kind)].on_close(session, booking)
     await payment_status.recompute(session, booking.id)
