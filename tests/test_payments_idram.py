@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from payable.core import ids
+from payable.core import clock, ids
 from payable.core.principal import Role
 from payable.providers.idram import IdramConfig, IdramProvider
 from tests.api import CREATE_CLINIC, Api, clinic_input
@@ -20,6 +20,7 @@ from tests.fakes.idram_gateway import REC_ACCOUNT, SECRET_KEY, FakeIdram
 from tests.fakes.wallet_page import read_form
 from tests.money_api import APPROVE_REFUND, BOOKING, REFUND_FIELDS, REQUEST_REFUND
 from tests.payments_api import CANCEL_REQUEST, request_link
+from tests.test_reconciliation import HEADER, upload
 
 RECORD_MANUAL = (
     "mutation($id: ID!, $ref: String!) { recordManualRefund(refundId: $id, reference: $ref) { "
@@ -270,3 +271,26 @@ async def test_a_refund_is_recorded_by_hand_with_the_operators_reference(
     assert [(e["actor"], e["manual"], e["operatorReference"]) for e in succeeded] == [
         ("anna@accounts", True, "IDR-778")
     ]
+
+
+async def test_a_lost_confirmation_reaches_the_books_through_idrams_report(
+    api: Api, client: httpx.AsyncClient, idram: FakeIdram, db: asyncpg.Connection
+) -> None:
+    # Given a customer who paid, but whose confirmation never reached us (Idram does not retry)
+    booking_id, link, bill = await _open_bill(api, client, idram)
+    asked = await idram.precheck(bill)
+    now = clock.now().astimezone(clock.BUSINESS_ZONE).isoformat(timespec="seconds")
+    report = f"{HEADER}{now},PAYMENT,{bill},IDR-TX-42,15000.00,AMD\n".encode()
+
+    # When an accountant imports Idram's report of the day
+    imported = await upload(api.as_role(Role.ACCOUNTANT), report, provider="idram")
+
+    # Then the money goes through the one door, from the report line
+    assert asked.text == "OK"
+    assert imported["errors"] == []
+    assert await _payments(db, link) == [(15000, "VERIFIED", None, "PROVIDER_REPORT", "IDR-TX-42")]
+    after = await _booking(api, booking_id)
+    assert after["amountPaid"]["amount"] == "15000.00"
+    assert after["paymentRequests"][0]["status"] == "PAID"
+    # the difference stays on record for a person (its task keeps the booking under review)
+    assert [e["kind"] for e in imported["reconciliation"]["exceptions"]] == ["MISSING_HERE"]
