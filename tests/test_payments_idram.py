@@ -132,18 +132,20 @@ async def test_a_forged_checksum_is_refused_and_records_nothing(
     booking_id, link, bill = await _open_bill(api, client, idram)
 
     asked, refused = await idram.pay(bill, forge=True)
+    _, altered = await idram.pay(bill, skip_precheck=True, tamper={"EDP_AMOUNT": "1.00"})
 
     assert asked is not None and asked.text == "OK"
     assert refused is not None and refused.status_code == 401 and refused.text != "OK"
+    assert altered is not None and altered.status_code == 401  # signed for 15000, claims 1
     assert await _payments(db, link) == []
     after = await _booking(api, booking_id)
     assert (after["paymentStatus"], after["paymentRequests"][0]["status"]) == ("PENDING", "PENDING")
-    kept = await db.fetchrow(
+    kept = await db.fetch(
         "SELECT signature_valid, status FROM provider_callbacks WHERE provider = 'idram'"
-        " AND body LIKE $1",
-        f"%{bill}%".encode(),
+        " AND position($1::bytea in body) > 0",
+        bill.encode(),
     )
-    assert tuple(kept) == (False, "REJECTED")
+    assert [tuple(r) for r in kept] == [(False, "REJECTED"), (False, "REJECTED")]
 
 
 async def test_another_amount_is_refused_at_precheck_and_held_when_confirmed(
@@ -195,6 +197,23 @@ async def test_the_precheck_refuses_unknown_cancelled_and_foreign_bills(
     assert open_before.text == "OK"
     assert cancelled["cancelPaymentRequest"]["paymentRequest"]["status"] == "CANCELLED"
     assert (after_cancel.status_code, after_cancel.text) == (409, "refused: NOT_OPEN")
+
+
+async def test_the_precheck_refuses_an_expired_bill(
+    api: Api, client: httpx.AsyncClient, idram: FakeIdram, db: asyncpg.Connection
+) -> None:
+    _, link, bill = await _open_bill(api, client, idram)
+    _, request_id = ids.from_global_id(link["id"])
+    await db.execute(
+        "UPDATE payment_requests SET expires_at = now() - interval '1 second' WHERE id = $1",
+        request_id,
+    )
+
+    asked, confirmed = await idram.pay(bill)
+
+    assert (asked is not None) and (asked.status_code, asked.text) == (409, "refused: NOT_OPEN")
+    assert confirmed is None
+    assert (await client.get(link["paymentUrl"])).status_code == 410
 
 
 async def test_an_unknown_bill_confirmed_anyway_records_nothing(

@@ -76,6 +76,7 @@ class FakeIdram:
         trans_date: str | None = None,
         skip_precheck: bool = False,
         forge: bool = False,
+        tamper: dict[str, str] | None = None,
     ) -> tuple[httpx.Response | None, httpx.Response | None]:
         """(precheck answer, confirmation answer); no confirmation unless the precheck said OK."""
         amount = amount if amount is not None else self.bills[bill_no].amount
@@ -91,7 +92,7 @@ class FakeIdram:
             "EDP_TRANS_DATE": trans_date or _now(),
         }
         fields["EDP_CHECKSUM"] = checksum(fields, "not-the-secret" if forge else SECRET_KEY)
-        return asked, await self._post(fields)
+        return asked, await self._post(fields | (tamper or {}))  # tamper: changed after signing
 
     async def resend_last(self) -> httpx.Response:
         return await self._post(self.sent[-1])

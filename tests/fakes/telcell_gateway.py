@@ -73,6 +73,7 @@ class FakeTelcell:
         buyer: str = "37491000000",
         time: str | None = None,
         forge: bool = False,
+        tamper: dict[str, str] | None = None,
     ) -> httpx.Response:
         invoice = self.invoices.get(order_number) or Invoice(
             str(next(_ids)),
@@ -93,7 +94,7 @@ class FakeTelcell:
         }
         signed = "".join(fields[n] for n in fields)
         fields["checksum"] = md5(("forged-key" if forge else SHOP_KEY) + signed)
-        return await self._post(fields)
+        return await self._post(fields | (tamper or {}))  # tamper: changed after signing
 
     async def resend_last(self) -> httpx.Response:
         return await self._post(self.sent[-1])
