@@ -16,7 +16,7 @@ report; refunds are made by hand and recorded with the operator's reference.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from payable.core.money import Currency, Money
@@ -48,9 +48,13 @@ _SIGNED = (
 
 @dataclass(frozen=True, slots=True)
 class IdramConfig:
-    rec_account: str  # our Idram account (EDP_REC_ACCOUNT)
-    secret_key: str
-    public_url: str  # where the browser opens our page that posts the form
+    """Secrets stay out of repr (and so out of logs and tracebacks)."""
+
+    rec_account: str = field(repr=False)  # our Idram account (EDP_REC_ACCOUNT)
+    secret_key: str = field(repr=False)
+    public_url: str = (
+        "http://127.0.0.1:8000"  # where the browser opens our page that posts the form
+    )
     form_url: str = FORM_URL
     language: str = "EN"  # AM, RU or EN
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from payable.core.money import Currency, Money
@@ -53,9 +53,11 @@ _STATES = {
 
 @dataclass(frozen=True, slots=True)
 class TelcellConfig:
-    shop_id: str  # "issuer"
-    shop_key: str
-    public_url: str
+    """Secrets stay out of repr (and so out of logs and tracebacks)."""
+
+    shop_id: str = field(repr=False)  # "issuer"
+    shop_key: str = field(repr=False)
+    public_url: str = "http://127.0.0.1:8000"
     invoice_url: str = INVOICE_URL
     valid_days: int = 1
     language: str = "am"
