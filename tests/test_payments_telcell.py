@@ -19,8 +19,9 @@ from payable.providers.telcell import TelcellConfig, TelcellProvider
 from tests.api import CREATE_CLINIC, Api, clinic_input
 from tests.fakes.telcell_gateway import SHOP_ID, SHOP_KEY, FakeTelcell
 from tests.fakes.wallet_page import read_form
-from tests.money_api import BOOKING
+from tests.money_api import BOOKING, RETURN_HELD
 from tests.payments_api import CREATE_REQUEST, request_link
+from tests.test_payments_idram import RECORD_MANUAL
 
 GATEWAYS = """{ paymentGateways {
   current { name configured testMoney statusLookup }
@@ -227,3 +228,44 @@ async def test_a_tenant_on_an_unconfigured_gateway_sees_it_unconfigured(
         "statusLookup": False,
     }
     assert [g["name"] for g in gateways["available"]] == ["sandbox"]
+
+
+async def test_held_money_is_returned_by_hand_and_recorded_with_the_operators_reference(
+    api: Api, client: httpx.AsyncClient, telcell: FakeTelcell, db: asyncpg.Connection
+) -> None:
+    # Given a wrong sum held for review
+    booking_id, link = await _open_invoice(api, client, telcell)
+    await telcell.pay(link["providerOrderId"], sum="14000.00")
+    _, request_id = ids.from_global_id(link["id"])
+    payment_id = await db.fetchval(
+        "SELECT id FROM payments WHERE payment_request_id = $1", request_id
+    )
+    accountant = api.as_role(Role.ACCOUNTANT, sub="anna@accounts")
+    held = {"paymentId": ids.to_global_id("Payment", payment_id), "reason": "wrong sum"}
+
+    # When it is returned: Telcell cannot, so a person does, and records it
+    returned = (await accountant.data(RETURN_HELD, {"input": held}))["returnHeldPayment"]
+    refund_id = returned["refund"]["id"]
+    recorded = (await accountant.data(RECORD_MANUAL, {"id": refund_id, "ref": "TC-RET-9"}))[
+        "recordManualRefund"
+    ]
+
+    # Then the refund failed for want of an API, then succeeded by hand; the money is RETURNED
+    assert (returned["refund"]["status"], returned["refund"]["failure"]) == (
+        "FAILED",
+        "MANUAL_REFUND_REQUIRED",
+    )
+    assert recorded["errors"] == []
+    assert (recorded["refund"]["status"], recorded["refund"]["providerRefundReference"]) == (
+        "SUCCEEDED",
+        "TC-RET-9",
+    )
+    assert await _payments(db, link) == [
+        (14000, "RETURNED", "AMOUNT_MISMATCH", "SIGNED_CALLBACK", telcell.sent[-1]["payment_id"])
+    ]
+    after = await _booking(api, booking_id)
+    assert (after["amountHeld"]["amount"], after["amountRefunded"]["amount"]) == ("0.00", "0.00")
+    open_tasks = await db.fetchval(
+        "SELECT count(*) FROM review_tasks WHERE payment_id = $1 AND status = 'OPEN'", payment_id
+    )
+    assert open_tasks == 0
