@@ -182,3 +182,9 @@ def test_telcell_reads_its_callback_whether_issuer_id_comes_encoded_or_not() -> 
     assert (unknown.state, unknown.facts) == (None, None)
     with pytest.raises(InvalidCallback):
         TELCELL.verify_callback(headers={}, query={}, body=_telcell(ORDER, currency="USD"))
+
+
+def test_a_body_that_is_no_form_is_no_precheck_and_no_confirmation() -> None:
+    assert IDRAM.read_precheck(query={}, body=b"\xff\xfe not a form") is None
+    with pytest.raises(InvalidCallback):
+        IDRAM.verify_callback(headers={}, query={}, body=b"\xff\xfe not a form")

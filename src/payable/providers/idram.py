@@ -120,7 +120,10 @@ class IdramProvider:
         """Nothing to cancel at Idram: once the link is not PENDING our precheck refuses it."""
 
     def read_precheck(self, *, query: Mapping[str, str], body: bytes) -> Precheck | None:
-        fields = wallet_forms.params(query, body, "Idram")
+        try:
+            fields = wallet_forms.params(query, body, "Idram")
+        except InvalidCallback:
+            return None  # not a form: refused (and kept) as a confirmation that does not verify
         if fields.get("EDP_PRECHECK", "").upper() != "YES":
             return None
         self._require_ours(fields)
