@@ -326,7 +326,7 @@ async def test_a_malformed_report_is_refused_naming_its_line_and_leaves_nothing(
 
 
 async def test_an_unknown_provider_is_refused(accountant: Api) -> None:
-    payload = await upload(accountant, HEADER.encode(), provider="idram")
+    payload = await upload(accountant, HEADER.encode(), provider="paypal")
 
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
         ("UNKNOWN_PROVIDER", "provider")

@@ -33,7 +33,7 @@ from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
-from payable.web import exports, returns, webhooks
+from payable.web import exports, payment_forms, returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
@@ -198,6 +198,7 @@ def create_app(
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
+            *payment_forms.routes,
             # The sandbox's hosted page exists in development and demo mode only.
             *(sandbox_pages.routes if settings.sandbox_enabled else []),
         ],

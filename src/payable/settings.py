@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     ameriabank_client_id: SecretStr | None = None
     ameriabank_username: SecretStr | None = None
     ameriabank_password: SecretStr | None = None
+    # Wallets: Idram (our account and the secret key its staff set up) and Telcell (shop id
+    # and key). The account and shop id are identifiers, yet kept with the secrets: never shown.
+    idram_rec_account: SecretStr | None = None
+    idram_secret_key: SecretStr | None = None
+    idram_form_url: str = "https://banking.idram.am/Payment/GetPayment"
+    idram_language: Literal["AM", "RU", "EN"] = "EN"
+    telcell_shop_id: SecretStr | None = None
+    telcell_shop_key: SecretStr | None = None
+    telcell_invoice_url: str = "https://telcellmoney.am/invoices"
+    telcell_valid_days: int = Field(default=1, ge=1, le=30)
 
     # Subscriptions: events read per round, how far behind a live subscriber may fall before it
     # is ended (it resumes with `after`), and the slow poll that covers lost notifications.

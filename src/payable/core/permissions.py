@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     ACCEPT_HELD = "accept held money"
     RETURN_HELD = "return held money"
     TENANT_SETTINGS = "change the tenant's rules"
+    READ_GATEWAYS = "see the tenant's payment gateway and the available ones"
     READ_FREE_TEXT = "read reasons and other free text"
     READ_DEPARTURES = "read tour departures"
 
@@ -69,6 +70,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.ACCEPT_HELD: _MANAGERS | {Role.ACCOUNTANT},
     Action.RETURN_HELD: _MONEY,
     Action.TENANT_SETTINGS: frozenset({Role.ADMIN}),
+    Action.READ_GATEWAYS: frozenset({Role.ADMIN}),
     Action.READ_FREE_TEXT: _STAFF,
     Action.READ_DEPARTURES: _STAFF,
 }

@@ -17,7 +17,7 @@ from payable.graphql.types.common import Money
 from payable.graphql.types.parties import CancellationPolicy
 from payable.graphql.types.refunds import Refund, RefundPayload, RefundQuote
 from payable.policies import quotes
-from payable.refunds import execution, queries
+from payable.refunds import execution, manual, queries
 from payable.refunds import service as refunds
 
 
@@ -132,6 +132,35 @@ class RefundMutations:
                 principal=principal,
                 refund_id=_refund_id(input.refund_id),
                 reason=input.reason,
+            ),
+        )
+        return await refund_payload(info, outcome)
+
+    @strawberry.mutation(
+        description="Record a refund made by hand, for a gateway with no refund API (Idram,"
+        " Telcell): the refund failed with MANUAL_REFUND_REQUIRED, someone returned the money in"
+        " the wallet's merchant cabinet, and `reference` is the wallet operator's reference for"
+        " it. The refund becomes SUCCEEDED and its task closes. Codes: REFUND_NOT_MANUAL,"
+        " REFERENCE_REQUIRED, TEXT_TOO_LONG, FORBIDDEN."
+    )
+    async def record_manual_refund(
+        self,
+        info: strawberry.Info,
+        refund_id: strawberry.ID,
+        reference: str,
+        idempotency_key: str | None = None,
+    ) -> RefundPayload:
+        outcome = await mutation.run(
+            info,
+            operation="recordManualRefund",
+            permission=permissions.Action.DECIDE_REFUND,
+            request={"refundId": refund_id, "reference": reference},
+            idempotency_key=idempotency_key,
+            action=lambda session, principal: manual.record(
+                session=session,
+                principal=principal,
+                refund_id=_refund_id(refund_id),
+                reference=reference,
             ),
         )
         return await refund_payload(info, outcome)

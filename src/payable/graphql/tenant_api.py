@@ -1,13 +1,15 @@
-"""The tenant's own rules: who may approve a refund."""
+"""The tenant's own rules (who may approve a refund) and its payment gateway."""
 
 from __future__ import annotations
 
 import strawberry
 
 from payable.core import permissions
-from payable.graphql import mutation
+from payable.graphql import guard, mutation
 from payable.graphql.context import ctx
 from payable.graphql.types.common import UserError
+from payable.providers.base import is_test_money
+from payable.providers.registry import Providers
 from payable.tenants import service as tenants
 
 
@@ -15,6 +17,42 @@ from payable.tenants import service as tenants
 class TenantSettings:
     refund_four_eyes: bool = strawberry.field(
         description="The person who requested a refund cannot approve it (on by default)."
+    )
+
+
+@strawberry.type(
+    description="A payment gateway this server speaks. Its credentials live in the server's"
+    " settings only: never in the API or the logs."
+)
+class PaymentGateway:
+    name: str = strawberry.field(description="sandbox, arca, ameriabank, idram or telcell.")
+    configured: bool = strawberry.field(
+        description="Its credentials are set, so links can be made through it."
+    )
+    test_money: bool = strawberry.field(description="Its money never moves (the sandbox).")
+    status_lookup: bool = strawberry.field(
+        description="The server can ask it about an order. False for the wallets (Idram,"
+        " Telcell): their signed callbacks and daily report are the only news, and their"
+        " refunds are made by hand (recordManualRefund)."
+    )
+
+
+@strawberry.type
+class PaymentGateways:
+    current: PaymentGateway = strawberry.field(description="The gateway this tenant pays through.")
+    available: list[PaymentGateway] = strawberry.field(
+        description="The gateways configured on this server (the server's settings choose per"
+        " tenant: PAYABLE_TENANT_PROVIDERS)."
+    )
+
+
+def _gateway(providers: Providers, name: str) -> PaymentGateway:
+    provider = providers.configured(name)
+    return PaymentGateway(
+        name=name,
+        configured=provider is not None,
+        test_money=is_test_money(name),
+        status_lookup=bool(provider and provider.supports_status_lookup),
     )
 
 
@@ -35,6 +73,20 @@ class TenantQueries:
     @strawberry.field(description="This tenant's rules.")
     async def tenant_settings(self, info: strawberry.Info) -> TenantSettings:
         return await _settings(info)
+
+    @strawberry.field(
+        description="Admins only: the gateway this tenant pays through and the ones available."
+        " Codes: FORBIDDEN."
+    )
+    async def payment_gateways(self, info: strawberry.Info) -> PaymentGateways:
+        principal = await guard.require(
+            info, operation="paymentGateways", permission=permissions.Action.READ_GATEWAYS
+        )
+        providers = ctx(info).providers
+        return PaymentGateways(
+            current=_gateway(providers, providers.tenant_gateway(principal.tenant_slug)),
+            available=[_gateway(providers, name) for name in providers.available()],
+        )
 
 
 @strawberry.type

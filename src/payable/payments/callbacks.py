@@ -107,7 +107,7 @@ async def _process(
     if request is None:
         await _mark(db, callback_id, CallbackStatus.PROCESSED, "no payment request has this order")
         return
-    confirmed = await _confirm(provider, event)
+    confirmed, source = await _confirm(provider, event)
     async with db.session() as session, session.begin():
         status = await session.scalar(
             select(_inbox.c.status)
@@ -122,16 +122,22 @@ async def _process(
                 request_id=request.id,
                 tenant_id=request.tenant_id,
                 status=confirmed,
-                source=VerifiedBy.WEBHOOK,
+                source=source,
             )
         await _set(session, callback_id, CallbackStatus.PROCESSED, None)
 
 
-async def _confirm(provider: Provider, event: CallbackEvent) -> OrderStatus | None:
-    """What the gateway itself says now; a callback's own claim is only a wake-up call."""
+async def _confirm(
+    provider: Provider, event: CallbackEvent
+) -> tuple[OrderStatus | None, VerifiedBy]:
+    """What the gateway itself says now; a callback's own claim is only a wake-up call.
+
+    Except where the gateway has no lookup at all (the wallets): then the signed callback's own
+    facts are the gateway's word, and they go through the same door as any other.
+    """
     if provider.supports_status_lookup:
-        return await provider.order_status(event.provider_order_id)
-    return None
+        return await provider.order_status(event.provider_order_id), VerifiedBy.WEBHOOK
+    return event.facts, VerifiedBy.SIGNED_CALLBACK
 
 
 async def _set(session, callback_id: uuid.UUID, status: CallbackStatus, error: str | None) -> None:  # type: ignore[no-untyped-def]

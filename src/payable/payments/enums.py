@@ -18,6 +18,9 @@ class VerifiedBy(enum.StrEnum):
     WEBHOOK = "WEBHOOK"  # a signed callback, confirmed by a lookup where the gateway has one
     STATUS_LOOKUP = "STATUS_LOOKUP"
     PROVIDER_REPORT = "PROVIDER_REPORT"  # a line of the gateway's own report (no lookup API)
+    # A callback whose signature verified, from a gateway with no lookup API (Idram, Telcell):
+    # its own facts are all the proof there is.
+    SIGNED_CALLBACK = "SIGNED_CALLBACK"
 
 
 class PaymentState(enum.StrEnum):

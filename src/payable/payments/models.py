@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from payable.db.columns import (
@@ -64,6 +66,9 @@ class PaymentRequest(SQLModel, table=True):
     provider_order_id: str | None = Field(default=None, sa_column=Column(String(128)))
     payment_url: str = Field(sa_column=Column(Text, nullable=False))
     return_url: str | None = Field(default=None, sa_column=Column(Text))
+    # Wallets: the form our payment page posts to the wallet ({"action", "fields": [[name,
+    # value], ...]}), kept exactly as built, since the wallet signs the strings it received.
+    payment_form: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     # The gateway's last error code (e.g. PROVIDER_UNAVAILABLE) while the link stays pending.
     last_error: str | None = Field(default=None, sa_column=Column(String(64)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,13 @@ from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.enums import PaymentState, VerifiedBy
 from payable.payments.models import Payment, PaymentRequest
-from payable.providers.base import OrderRequest, Provider, ProviderError, ProviderUnavailable
+from payable.providers.base import (
+    OrderRequest,
+    PaymentForm,
+    Provider,
+    ProviderError,
+    ProviderUnavailable,
+)
 from payable.timeline import service as timeline
 
 _CLOSED_BOOKINGS = (BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
@@ -97,6 +104,7 @@ async def request_payment(
             provider=provider.name,
             provider_order_id=order.provider_order_id,
             payment_url=order.payment_url,
+            payment_form=_stored(order.form),
             return_url=return_url,
             expires_at=expires_at,
         )
@@ -118,6 +126,12 @@ async def request_payment(
     )
     await payment_status.recompute(session, booking.id)
     return request_id
+
+
+def _stored(form: PaymentForm | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+    return {"action": form.action, "fields": [list(pair) for pair in form.fields]}
 
 
 async def cancel_request(

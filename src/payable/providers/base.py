@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from payable.core.money import Money
 
@@ -42,9 +42,22 @@ class OrderRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentForm:
+    """A form the customer's browser posts to a wallet (which has no order API to call).
+
+    Kept with the request exactly as built: the wallet signs the strings it received (amount
+    included), so the form is formatted once and served as stored, never rebuilt.
+    """
+
+    action: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedOrder:
     provider_order_id: str
     payment_url: str
+    form: PaymentForm | None = None  # wallets: what our payment page auto-posts to the wallet
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,17 @@ class CallbackEvent:
     event_id: str  # the gateway's id of this notification: duplicates share it
     provider_order_id: str
     state: OrderState | None  # what the callback claims, when it says
+    # What the signed callback itself states, from gateways with no status lookup (wallets):
+    # there the signature is the only proof there is, so these facts go through the door.
+    facts: OrderStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Precheck:
+    """A wallet asking, before it takes the money, whether a bill may be paid (Idram)."""
+
+    provider_order_id: str
+    amount: Money
 
 
 class ProviderError(Exception):
@@ -120,3 +144,13 @@ class Provider(Protocol):
     def verify_callback(
         self, *, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
     ) -> CallbackEvent: ...
+
+
+@runtime_checkable
+class AsksBeforePaying(Protocol):
+    """A gateway that asks whether a bill is payable before it takes the money (Idram)."""
+
+    def read_precheck(self, *, query: Mapping[str, str], body: bytes) -> Precheck | None:
+        """The question, if this delivery is a precheck (None: it is something else).
+        Raises InvalidCallback when it is a precheck that is not for this merchant."""
+        ...

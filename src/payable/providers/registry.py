@@ -10,8 +10,13 @@ from payable.db.engine import Database
 from payable.providers.ameriabank import AmeriabankProvider, AmeriaConfig
 from payable.providers.arca import ArcaConfig, ArcaProvider
 from payable.providers.base import Provider
+from payable.providers.idram import IdramConfig, IdramProvider
+from payable.providers.telcell import TelcellConfig, TelcellProvider
 from payable.sandbox.gateway import SandboxGateway
 from payable.settings import Settings
+
+# Every gateway this server can speak, in the order the API lists them.
+GATEWAYS = ("sandbox", "arca", "ameriabank", "idram", "telcell")
 
 
 class UnknownProvider(LookupError):
@@ -70,10 +75,43 @@ class Providers:
         )
         return AmeriabankProvider(config)
 
+    @cached_property
+    def idram(self) -> IdramProvider:
+        s = self.settings
+        config = IdramConfig(
+            rec_account=_secret(s.idram_rec_account, "PAYABLE_IDRAM_REC_ACCOUNT"),
+            secret_key=_secret(s.idram_secret_key, "PAYABLE_IDRAM_SECRET_KEY"),
+            public_url=s.public_url,
+            form_url=s.idram_form_url,
+            language=s.idram_language,
+        )
+        return IdramProvider(config)
+
+    @cached_property
+    def telcell(self) -> TelcellProvider:
+        s = self.settings
+        config = TelcellConfig(
+            shop_id=_secret(s.telcell_shop_id, "PAYABLE_TELCELL_SHOP_ID"),
+            shop_key=_secret(s.telcell_shop_key, "PAYABLE_TELCELL_SHOP_KEY"),
+            public_url=s.public_url,
+            invoice_url=s.telcell_invoice_url,
+            valid_days=s.telcell_valid_days,
+        )
+        return TelcellProvider(config)
+
     def by_name(self, name: str) -> Provider:
-        if name not in ("sandbox", "arca", "ameriabank"):
+        if name not in GATEWAYS:
             raise UnknownProvider(name)
         return getattr(self, name)
+
+    def available(self) -> list[str]:
+        """The gateways a tenant could be switched to: known and with their credentials."""
+        # Test money never counts in production: the sandbox is not even built there.
+        names = [n for n in GATEWAYS if n != "sandbox" or self.settings.sandbox_enabled]
+        return [name for name in names if self.configured(name) is not None]
+
+    def tenant_gateway(self, tenant_slug: str) -> str:
+        return self.settings.tenant_providers.get(tenant_slug, self.settings.default_provider)
 
     def configured(self, name: str) -> Provider | None:
         """The gateway if it is known and has its credentials, else None."""
@@ -83,6 +121,4 @@ class Providers:
             return None
 
     def for_tenant(self, tenant_slug: str) -> Provider:
-        return self.by_name(
-            self.settings.tenant_providers.get(tenant_slug, self.settings.default_provider)
-        )
+        return self.by_name(self.tenant_gateway(tenant_slug))

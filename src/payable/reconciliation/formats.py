@@ -15,6 +15,13 @@ arca: a semicolon CSV as ArCa/BPC merchant portals export operations,
     Amount integer minor units (AMD x 100); Currency ISO numeric ("051"). Reference follows
     the adapter (payable.providers.arca): a deposit's is the gateway's orderId, a refund's
     ``<orderId>:refund:<amount in major units>``; when the column is empty it is derived so.
+
+idram, telcell: the wallets publish no report format, so their merchant-cabinet exports are
+    taken in the sandbox's layout above (THE LAYOUT IS OUR ASSUMPTION: convert the export to
+    it). order_id is our bill number (EDP_BILL_NO / the decoded issuer_id), a payment's
+    reference the wallet's transaction id (EDP_TRANS_ID / payment_id), a refund's the
+    operator's reference recorded with recordManualRefund. With no status API, a wallet's report
+    is how a confirmation lost to an outage (Idram does not retry) reaches the books.
 """
 
 from __future__ import annotations
@@ -176,7 +183,12 @@ def _arca_reference(operation: Operation, order_id: str, money: Money) -> str:
     return f"{order_id}:reverse"
 
 
-PARSERS: dict[str, Parser] = {"sandbox": parse_sandbox, "arca": parse_arca}
+PARSERS: dict[str, Parser] = {
+    "sandbox": parse_sandbox,
+    "arca": parse_arca,
+    "idram": parse_sandbox,
+    "telcell": parse_sandbox,
+}
 
 
 def parser_for(provider: str) -> Parser:

@@ -218,7 +218,7 @@ async def _record(db: Database, target: _Target, outcome: _Outcome) -> None:
         if refund is None or refund.status not in refunds.IN_FLIGHT:
             return  # settled meanwhile by someone else
         if outcome.status is RefundStatus.SUCCEEDED:
-            await _succeeded(session, refund, outcome.reference)
+            await record_succeeded(session, refund, outcome.reference)
         elif outcome.status is RefundStatus.FAILED:
             await refunds.set_status(session, refund, RefundStatus.FAILED, failure=outcome.code)
             await _task(session, refund, TaskKind.REFUND_FAILED, outcome.code)
@@ -230,11 +230,19 @@ async def _record(db: Database, target: _Target, outcome: _Outcome) -> None:
         await payment_status.recompute(session, refund.booking_id)
 
 
-async def _succeeded(session: AsyncSession, refund: Refund, reference: str | None) -> None:
+async def record_succeeded(
+    session: AsyncSession,
+    refund: Refund,
+    reference: str | None,
+    *,
+    actor: str = _SYSTEM,
+    **extra: object,
+) -> None:
+    """The money went back (the gateway's answer, or a person's record of a manual refund)."""
     await refunds.set_status(
         session, refund, RefundStatus.SUCCEEDED, provider_refund_reference=reference, failure=None
     )
-    await reviews.close_for_refund(session=session, refund_id=refund.id, actor=_SYSTEM)
+    await reviews.close_for_refund(session=session, refund_id=refund.id, actor=actor)
     payment = await session.scalar(
         select(Payment).where(Payment.id == refund.payment_id).with_for_update()
     )
@@ -248,15 +256,17 @@ async def _succeeded(session: AsyncSession, refund: Refund, reference: str | Non
         await reviews.close_for_payment(
             session=session,
             payment_id=payment.id,
-            actor=_SYSTEM,
+            actor=actor,
             resolution="returned to the payer",
         )
-        await refunds.event(session, refund, EventType.REFUND_SUCCEEDED, _SYSTEM, None, held=True)
+        await refunds.event(
+            session, refund, EventType.REFUND_SUCCEEDED, actor, None, held=True, **extra
+        )
         await refunds.event(
             session,
             refund,
             EventType.HELD_PAYMENT_RETURNED,
-            _SYSTEM,
+            actor,
             refund.reason,
             state={"old": PaymentState.HELD.value, "new": PaymentState.RETURNED.value},
         )
@@ -266,7 +276,7 @@ async def _succeeded(session: AsyncSession, refund: Refund, reference: str | Non
         .where(Booking.id == refund.booking_id)
         .values(amount_refunded=Booking.amount_refunded + refund.amount)
     )
-    await refunds.event(session, refund, EventType.REFUND_SUCCEEDED, _SYSTEM, None)
+    await refunds.event(session, refund, EventType.REFUND_SUCCEEDED, actor, None, **extra)
     booking = await session.get_one(Booking, refund.booking_id)
     await session.refresh(booking)
     await derived.refresh(session, booking)

@@ -6,10 +6,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from payable.payments import callbacks
+from payable.db.engine import Database
+from payable.payments import callbacks, precheck
+from payable.providers.base import AsksBeforePaying, InvalidCallback
 from payable.providers.registry import UnknownProvider
 
-_REPLIES = {200: "ok", 401: "signature does not verify", 503: "try again later"}
+# The wallets (Idram, Telcell) want exactly "OK"; the banks read only the HTTP status.
+_REPLIES = {200: "OK", 401: "signature does not verify", 503: "try again later"}
+_PRECHECK_STATUS = {
+    precheck.Answer.UNKNOWN_BILL: 404,
+    precheck.Answer.NOT_OPEN: 409,
+    precheck.Answer.AMOUNT_MISMATCH: 409,
+}
 
 
 async def receive(request: Request) -> Response:
@@ -23,14 +31,37 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse("unknown provider", status_code=404)
     if not provider.signs_callbacks:  # its browser returns go to /payments/return instead
         return PlainTextResponse("this provider sends no callbacks", status_code=404)
+    body = await request.body()
+    if isinstance(provider, AsksBeforePaying):
+        answered = await _precheck(request.app.state.db, provider, request, body)
+        if answered is not None:
+            return answered
     status = await callbacks.receive(
         db=request.app.state.db,
         provider=provider,
         headers=request.headers,
         query=request.query_params,
-        body=await request.body(),
+        body=body,
     )
     return PlainTextResponse(_REPLIES.get(status, "error"), status_code=status)
+
+
+async def _precheck(
+    db: Database, provider: AsksBeforePaying, request: Request, body: bytes
+) -> Response | None:
+    """``OK`` only for an open bill of exactly this amount; None when this is no precheck."""
+    try:
+        question = provider.read_precheck(query=request.query_params, body=body)
+    except InvalidCallback as error:
+        return PlainTextResponse(f"refused: {error}", status_code=400)
+    if question is None:
+        return None
+    verdict = await precheck.answer(
+        db=db, provider=request.path_params["provider"], question=question
+    )
+    if verdict is precheck.Answer.PAYABLE:
+        return PlainTextResponse("OK")
+    return PlainTextResponse(f"refused: {verdict.value}", status_code=_PRECHECK_STATUS[verdict])
 
 
 routes = [Route("/webhooks/{provider}", receive, methods=["GET", "POST"])]
