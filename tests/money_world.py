@@ -1,0 +1,158 @@
+"""The money model's world: one tenant's view of the API, the database and the sandbox gateway,
+driven from a synchronous hypothesis state machine onto the app's own event loop.
+
+The app, its connection pools and the raw ``db`` connection all live on pytest's session loop.
+The state machine runs in a worker thread (the async test awaits it), and every step hands its
+coroutine to that loop with ``run_coroutine_threadsafe``: one loop owns every connection, and
+the loop keeps serving the app (and the sandbox's own callbacks) while a step waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+
+from payable.core.ids import from_global_id
+from payable.payments import workers
+from payable.providers.base import OrderState
+from payable.sandbox.callbacks import callback_body
+from payable.sandbox.signing import signed_headers
+from tests.api import Api
+from tests.conftest import SANDBOX_SECRET
+
+T = TypeVar("T")
+STEP_TIMEOUT = 120  # seconds; a step that hangs this long is a bug (a lock never released)
+
+
+def local(global_id: str) -> uuid.UUID:
+    return from_global_id(global_id)[1]
+
+
+@dataclass
+class Features:
+    """What the running code offers; rules and invariants of later stages wait for it."""
+
+    mutations: set[str]
+    payment_fields: set[str]
+    booking_fields: set[str]
+    refund_payload_fields: set[str]
+
+    @property
+    def held_money(self) -> bool:  # acceptHeldPayment / returnHeldPayment, Payment.state
+        return {"acceptHeldPayment", "returnHeldPayment"} <= self.mutations
+
+    @property
+    def amount_held(self) -> bool:
+        return "amountHeld" in self.booking_fields
+
+    @property
+    def multi_payment_refunds(self) -> bool:  # RefundPayload.refunds: one request, many payments
+        return "refunds" in self.refund_payload_fields
+
+
+INTROSPECT = """{
+  m: __type(name: "Mutation") { fields { name } }
+  p: __type(name: "Payment") { fields { name } }
+  b: __type(name: "ClinicAppointment") { fields { name } }
+  r: __type(name: "RefundPayload") { fields { name } }
+}"""
+
+
+@dataclass
+class World:
+    """Fixtures shared by every example; each example takes a fresh tenant from it."""
+
+    api: Api
+    client: httpx.AsyncClient
+    db: asyncpg.Connection
+    app: Any
+    loop: asyncio.AbstractEventLoop
+    features: Features | None = None
+    examples: int = 0
+    steps: int = 0
+    rule_counts: dict[str, int] = field(default_factory=dict)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run one coroutine on the app's loop and wait for it (from the machine's thread)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(STEP_TIMEOUT)
+
+    async def introspect(self) -> Features:
+        if self.features is None:
+            data = await self.api.data(INTROSPECT)
+            names = {key: {f["name"] for f in (data[key] or {}).get("fields", [])} for key in data}
+            self.features = Features(names["m"], names["p"], names["b"], names["r"])
+        return self.features
+
+    # --- the gateway's side and the clock -----------------------------------------------------
+
+    async def send_callback(self, body: bytes) -> int:
+        """A signed delivery to /webhooks/sandbox, as the gateway (or its retry) would send."""
+        response = await self.client.post(
+            "/webhooks/sandbox", content=body, headers=signed_headers(SANDBOX_SECRET, body)
+        )
+        return response.status_code
+
+    @staticmethod
+    def new_callback(order_id: str, state: OrderState) -> bytes:
+        return callback_body(order_id, state)
+
+    async def lapse(self, request_id: uuid.UUID) -> None:
+        """Time passes for one link: its expiry is behind us, on our side and the gateway's."""
+        await self.db.execute(
+            "UPDATE payment_requests SET expires_at = now() - interval '1 second' WHERE id = $1",
+            request_id,
+        )
+        await self.db.execute(
+            """UPDATE sandbox_orders SET expires_at = now() - interval '1 second'
+               WHERE id = (SELECT provider_order_id::uuid FROM payment_requests WHERE id = $1)""",
+            request_id,
+        )
+
+    async def settle(self, tenant_id: uuid.UUID) -> None:
+        """Let the workers finish what they would in time: the sweeper, then the poller, until
+        neither finds more. This tenant's pending links count as long unchecked (time passes);
+        other tests' leftovers are drained along the way, which changes nothing of ours."""
+        await self.db.execute(
+            """UPDATE payment_requests SET checked_at = NULL,
+                      created_at = LEAST(created_at, now() - interval '10 minutes')
+               WHERE tenant_id = $1 AND status = 'PENDING'""",
+            tenant_id,
+        )
+        state = self.app.state
+        while await workers.sweep_expired(state.db, state.providers):
+            pass
+        while await workers.poll_pending(state.db, state.providers, older_than=timedelta(0)):
+            pass
+
+    async def run_sweeper(self) -> int:
+        return await workers.sweep_expired(self.app.state.db, self.app.state.providers)
+
+    async def run_poller(self, tenant_id: uuid.UUID) -> int:
+        await self.db.execute(
+            "UPDATE payment_requests SET checked_at = NULL WHERE tenant_id = $1"
+            " AND status = 'PENDING'",
+            tenant_id,
+        )
+        state = self.app.state
+        return await workers.poll_pending(state.db, state.providers, older_than=timedelta(0))
+
+    async def gateway_refund(self, order_id: str, amount: Decimal, currency: str) -> bool:
+        """The gateway moves the money back (what approveRefund's call does at the sandbox)."""
+        from payable.core.money import Currency, Money
+        from payable.providers.base import ProviderError
+
+        try:
+            await self.app.state.providers.sandbox.refund(
+                order_id, Money(amount, Currency(currency))
+            )
+        except ProviderError:
+            return False
+        return True
