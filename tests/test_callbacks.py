@@ -333,9 +333,7 @@ async def test_amount_mismatch_is_held_for_review(
         body = callback_body(link["providerOrderId"], OrderState.PAID)
         assert (await _send(client, body)).status_code == 200
 
-    assert [(p["state"], p["amount"]) for p in await _payments(db, booking_id)] == [
-        ("MANUAL_REVIEW", 14999)
-    ]
+    assert [(p["state"], p["amount"]) for p in await _payments(db, booking_id)] == [("HELD", 14999)]
     assert await _request_status(db, link["id"]) == "MANUAL_REVIEW"
     assert await _reviews(db, booking_id) == [("AMOUNT_MISMATCH", "OPEN")]
     after = await booking(api, booking_id)
@@ -343,7 +341,7 @@ async def test_amount_mismatch_is_held_for_review(
     assert after["status"] == "AWAITING_PAYMENT"
     assert after["amountPaid"]["amount"] == "0.00"
     assert after["schedule"][0]["amountPaid"]["amount"] == "0.00"
-    assert event_types(after)[-1] == "PAYMENT_NEEDS_REVIEW"
+    assert event_types(after)[-1] == "PAYMENT_HELD"
     assert await _event_count(db, booking_id, "PAYMENT_VERIFIED") == 0
 
 
@@ -369,15 +367,13 @@ async def test_money_for_an_expired_link_is_held_for_review(
 
     assert answer.status_code == 303
     payments = await _payments(db, booking_id)
-    assert [(p["state"], p["payment_request_id"]) for p in payments] == [
-        ("MANUAL_REVIEW", _uuid(old["id"]))
-    ]
+    assert [(p["state"], p["payment_request_id"]) for p in payments] == [("HELD", _uuid(old["id"]))]
     assert await _request_status(db, old["id"]) == "MANUAL_REVIEW"
     assert await _reviews(db, booking_id) == [("LATE_PAYMENT", "OPEN")]
     after = await booking(api, booking_id)
     assert after["paymentStatus"] == "MANUAL_REVIEW"
     assert after["amountPaid"]["amount"] == "0.00"
-    assert "PAYMENT_NEEDS_REVIEW" in event_types(after)
+    assert "PAYMENT_HELD" in event_types(after)
 
 
 async def test_money_for_a_cancelled_link_is_held_for_review(
@@ -403,9 +399,7 @@ async def test_money_for_a_cancelled_link_is_held_for_review(
     response = await _send(client, body)
 
     assert response.status_code == 200
-    assert [(p["state"], p["amount"]) for p in await _payments(db, booking_id)] == [
-        ("MANUAL_REVIEW", 15000)
-    ]
+    assert [(p["state"], p["amount"]) for p in await _payments(db, booking_id)] == [("HELD", 15000)]
     assert await _request_status(db, link["id"]) == "MANUAL_REVIEW"
     assert await _reviews(db, booking_id) == [("LATE_PAYMENT", "OPEN")]
     details = await db.fetchval(

@@ -359,11 +359,11 @@ async def test_money_paid_on_a_link_after_cancellation_goes_to_review(
     assert after["paymentStatus"] == "MANUAL_REVIEW"
     assert after["amountPaid"]["amount"] == "0.00"
     assert after["paymentRequests"] == [{"id": link["id"], "status": "MANUAL_REVIEW"}]
-    assert "PAYMENT_NEEDS_REVIEW" in [e["type"] for e in events(after)]
+    assert "PAYMENT_HELD" in [e["type"] for e in events(after)]
     payments = await db.fetch(
         "SELECT state, amount FROM payments WHERE booking_id = $1", local(booking_id)
     )
-    assert [(p["state"], p["amount"]) for p in payments] == [("MANUAL_REVIEW", Decimal("15000.00"))]
+    assert [(p["state"], p["amount"]) for p in payments] == [("HELD", Decimal("15000.00"))]
     tasks = await db.fetch(
         "SELECT kind, status FROM review_tasks WHERE booking_id = $1", local(booking_id)
     )

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     sandbox_webhook_secrets: list[str] = ["sandbox-development-secret"]
     sandbox_callback: Literal["deliver", "duplicate", "drop"] = "deliver"
     sandbox_callback_delay_seconds: float = 0.0
+    # After refunding: answer, lose the answer, or hang (crash tests of exactly-once refunds).
+    sandbox_refund_answer: Literal["answer", "lose", "hang"] = "answer"
 
     # Real gateways (credentials never appear in logs or in the API).
     arca_base_url: str = "https://ipaytest.arca.am:8445/payment/rest"

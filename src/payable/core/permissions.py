@@ -28,6 +28,8 @@ class Action(enum.StrEnum):
     REPORTS = "read daily summaries and month closes"
     EXPORT_ACCOUNTS = "export accounting data"
     RECONCILE = "import gateway reports and reconcile"
+    ACCEPT_HELD = "accept held money"
+    RETURN_HELD = "return held money"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
@@ -56,6 +58,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.REPORTS: _STAFF | {Role.ACCOUNTANT},
     Action.EXPORT_ACCOUNTS: _MONEY,
     Action.RECONCILE: _MONEY,
+    Action.ACCEPT_HELD: _MANAGERS | {Role.ACCOUNTANT},
+    Action.RETURN_HELD: _MONEY,
 }
 
 

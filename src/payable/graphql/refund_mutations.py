@@ -17,6 +17,7 @@ from payable.graphql.types.common import Money
 from payable.graphql.types.parties import CancellationPolicy
 from payable.graphql.types.refunds import Refund, RefundPayload, RefundQuote
 from payable.policies import quotes
+from payable.refunds import execution, queries
 from payable.refunds import service as refunds
 
 
@@ -40,19 +41,36 @@ def _refund_id(global_id: str) -> uuid.UUID:
     return ids.local_id(global_id, "Refund", field="refundId")
 
 
-async def _payload(info: strawberry.Info, outcome: mutation.Outcome) -> RefundPayload:
+async def refund_payload(info: strawberry.Info, outcome: mutation.Outcome) -> RefundPayload:
+    """The refund the mutation acted on, and every refund its request created."""
     if outcome.result_id is None:
         return RefundPayload(refund=None, errors=outcome.errors)
-    return RefundPayload(
-        refund=Refund(row=await ctx(info).loaders.refund.load(outcome.result_id)), errors=[]
+    context = ctx(info)
+    group = await queries.group_of(
+        session=context.read_session,
+        tenant_id=context.caller.tenant_id,
+        refund_id=outcome.result_id,
     )
+    return RefundPayload(
+        refund=next(Refund(row=r) for r in group if r.id == outcome.result_id),
+        refunds=[Refund(row=r) for r in group],
+        errors=[],
+    )
+
+
+async def send(info: strawberry.Info, outcome: mutation.Outcome) -> None:
+    """After the decision committed: hand approved refunds to the gateway (exactly once)."""
+    if outcome.result_id is not None:
+        context = ctx(info)
+        await execution.execute_group(context.db, context.providers.by_name, outcome.result_id)
 
 
 @strawberry.type
 class RefundMutations:
     @strawberry.mutation(
         description="Ask for a refund of verified money. More than is left to refund is refused,"
-        " never capped. Accountants or admins decide."
+        " never capped. An amount larger than one payment is split across the booking's"
+        " payments, newest first (`refunds`). Someone else with money rights decides."
     )
     async def request_refund(
         self, info: strawberry.Info, input: RequestRefundInput, idempotency_key: str | None = None
@@ -74,30 +92,30 @@ class RefundMutations:
                 else None,
             ),
         )
-        return await _payload(info, outcome)
+        return await refund_payload(info, outcome)
 
     @strawberry.mutation(
-        description="Approve and send to the gateway. The refund ends SUCCEEDED, FAILED, or"
-        " PROCESSING when the gateway did not answer (a review task follows)."
+        description="Approve a requested refund (with every refund of its request) and send it"
+        " to the gateway. It ends SUCCEEDED, FAILED, or PROCESSING when the gateway did not"
+        " answer; the server then settles it by asking the gateway, never by sending again, so"
+        " approving twice sends once. The person who requested it cannot approve it"
+        " (APPROVER_IS_REQUESTER)."
     )
     async def approve_refund(
         self, info: strawberry.Info, refund_id: strawberry.ID, idempotency_key: str | None = None
     ) -> RefundPayload:
-        providers = ctx(info).providers
         outcome = await mutation.run(
             info,
             operation="approveRefund",
             permission=permissions.Action.DECIDE_REFUND,
             request={"refundId": refund_id},
             idempotency_key=idempotency_key,
-            action=lambda session, principal: refunds.approve_refund(
-                session=session,
-                principal=principal,
-                provider_for=providers.by_name,
-                refund_id=_refund_id(refund_id),
+            action=lambda session, principal: refunds.approve(
+                session=session, principal=principal, refund_id=_refund_id(refund_id)
             ),
         )
-        return await _payload(info, outcome)
+        await send(info, outcome)
+        return await refund_payload(info, outcome)
 
     @strawberry.mutation(description="Decline a requested refund, with a reason.")
     async def reject_refund(
@@ -109,14 +127,14 @@ class RefundMutations:
             permission=permissions.Action.DECIDE_REFUND,
             request=input,
             idempotency_key=idempotency_key,
-            action=lambda session, principal: refunds.reject_refund(
+            action=lambda session, principal: refunds.reject(
                 session=session,
                 principal=principal,
                 refund_id=_refund_id(input.refund_id),
                 reason=input.reason,
             ),
         )
-        return await _payload(info, outcome)
+        return await refund_payload(info, outcome)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from payable.graphql.extensions import CloseReadSession, mask_bugs
+from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
 from payable.graphql.operations import OperationMutations, OperationQueries
 from payable.graphql.payment_mutations import PaymentMutations
@@ -49,6 +50,7 @@ Mutation = merge_types(
         PaymentMutations,
         LifecycleMutations,
         RefundMutations,
+        HeldPaymentMutations,
         PolicyMutations,
         ClinicChangeMutations,
         CourseChangeMutations,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from payable.core import clock
 from payable.db.engine import Database
-from payable.payments import verification
+from payable.payments import facts
 from payable.payments.enums import VerifiedBy
 from payable.payments.inbox import CallbackStatus, ProviderCallback
 from payable.payments.models import PaymentRequest
@@ -117,12 +117,12 @@ async def _process(
         if status is None or status == CallbackStatus.PROCESSED.value:
             return
         if confirmed is not None:
-            await verification.apply(
+            await facts.record(
                 session=session,
                 request_id=request.id,
                 tenant_id=request.tenant_id,
                 status=confirmed,
-                verified_by=VerifiedBy.WEBHOOK,
+                source=VerifiedBy.WEBHOOK,
             )
         await _set(session, callback_id, CallbackStatus.PROCESSED, None)
 

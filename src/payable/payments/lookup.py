@@ -11,7 +11,7 @@ from payable.core import permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.principal import Principal
 from payable.db.engine import Database
-from payable.payments import verification
+from payable.payments import facts
 from payable.payments.enums import VerifiedBy
 from payable.payments.models import PaymentRequest
 from payable.providers.base import Provider, ProviderError
@@ -46,12 +46,12 @@ async def check(*, db: Database, provider: Provider, request_id: uuid.UUID) -> s
             )
         return error.code
     async with db.session() as session, session.begin():
-        await verification.apply(
+        await facts.record(
             session=session,
             request_id=request_id,
             tenant_id=row.tenant_id,
             status=status,
-            verified_by=VerifiedBy.STATUS_LOOKUP,
+            source=VerifiedBy.STATUS_LOOKUP,
         )
     return None
 

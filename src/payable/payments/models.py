@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -68,6 +69,10 @@ class PaymentRequest(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(64)))
     # When the server last looked the order up at the gateway (poller bookkeeping).
     checked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # Withdrawn here (e.g. re-priced) but not yet cancelled at the gateway: a worker does that.
+    reverse_pending: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
@@ -94,6 +99,7 @@ class Payment(SQLModel, table=True):
         UniqueConstraint("id", "booking_id"),
         CheckConstraint(text_in("verified_by", list(VerifiedBy)), name="verified_by"),
         CheckConstraint(text_in("state", list(PaymentState)), name="state"),
+        CheckConstraint("state <> 'HELD' OR held_reason IS NOT NULL", name="held_has_reason"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
@@ -104,8 +110,11 @@ class Payment(SQLModel, table=True):
     currency: str = currency_field()
     amount: Decimal = money_field()
     state: str = Field(sa_column=Column(String(32), nullable=False))
+    held_reason: str | None = Field(default=None, sa_column=Column(String(32)))
     provider: str = Field(sa_column=Column(String(32), nullable=False))
     provider_reference: str = Field(sa_column=Column(String(128), nullable=False))
     verified_by: str = Field(sa_column=Column(String(32), nullable=False))
     verified_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # When the gateway captured it, where the gateway says (whether the link was live then).
+    captured_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = created_at_field()

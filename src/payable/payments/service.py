@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
@@ -15,11 +15,11 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
+from payable.payments import facts, transitions
 from payable.payments import status as payment_status
-from payable.payments import transitions, verification
 from payable.payments.enums import PaymentRequestStatus as Status
-from payable.payments.enums import VerifiedBy
-from payable.payments.models import PaymentRequest
+from payable.payments.enums import PaymentState, VerifiedBy
+from payable.payments.models import Payment, PaymentRequest
 from payable.providers.base import OrderRequest, Provider, ProviderError, ProviderUnavailable
 from payable.timeline import service as timeline
 
@@ -54,6 +54,7 @@ async def request_payment(
     if booking.status in _CLOSED_BOOKINGS:
         raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
     installment = await _installment(session, booking, installment_id)
+    await _require_no_held_money(session, installment.id)
     active = await _active_request(session, installment.id)
     if active is not None:
         if active.expires_at > clock.now():
@@ -62,6 +63,8 @@ async def request_payment(
         if active.status != Status.EXPIRED.value:
             return active.id  # money came in on it after all: nothing new is asked for
         await session.refresh(installment)
+    await _settle_withdrawn(session, provider, installment.id)
+    await _require_no_held_money(session, installment.id)
     owed = installment.amount_due - installment.amount_paid
     if owed <= 0:
         raise DomainError("INSTALLMENT_PAID", "this installment is paid", "installmentId")
@@ -74,7 +77,7 @@ async def request_payment(
             OrderRequest(
                 order_number=str(request_id),
                 amount=amount,
-                description=f"{booking.reference} {installment.label}",
+                description=f"{booking.reference}-{installment.sequence}",
                 return_url=f"{public_url.rstrip('/')}/payments/return/{request_id}",
                 expires_at=expires_at,
             )
@@ -158,21 +161,66 @@ async def cancel_request(
     return request.id
 
 
+async def _require_no_held_money(session: AsyncSession, installment_id: uuid.UUID) -> None:
+    """Held money for the installment is decided first: else the customer could pay twice."""
+    held = await session.scalar(
+        select(Payment.id)
+        .join(PaymentRequest, PaymentRequest.id == Payment.payment_request_id)
+        .where(
+            PaymentRequest.installment_id == installment_id,
+            Payment.state == PaymentState.HELD.value,
+        )
+        .limit(1)
+    )
+    if held is not None:
+        raise DomainError(
+            "HELD_PAYMENT_UNDECIDED",
+            "money for this installment is held for review: accept or return it first",
+            "installmentId",
+        )
+
+
+async def _settle_withdrawn(
+    session: AsyncSession, provider: Provider, installment_id: uuid.UUID
+) -> None:
+    """Withdrawn links not yet cancelled at the gateway are cancelled (or found paid) first."""
+    pending = (
+        await session.execute(
+            select(PaymentRequest)
+            .where(
+                PaymentRequest.installment_id == installment_id,
+                PaymentRequest.reverse_pending.is_(True),
+            )
+            .with_for_update()
+        )
+    ).scalars()
+    for request in list(pending):
+        try:
+            await provider.reverse(request.provider_order_id or "")
+        except ProviderError:
+            await _settle(session, provider, request)  # paid after all? then it is held
+        await session.execute(
+            update(PaymentRequest)
+            .where(PaymentRequest.id == request.id)
+            .values(reverse_pending=False)
+        )
+
+
 async def _settle(session: AsyncSession, provider: Provider, request: PaymentRequest) -> None:
-    """Before replacing an expired link, ask the gateway whether it was paid after all."""
+    """Before replacing a link, ask the gateway whether it was paid after all."""
     try:
         status = await provider.order_status(request.provider_order_id or "")
     except ProviderError as error:
         raise DomainError(
-            "PROVIDER_UNAVAILABLE",
-            f"cannot confirm the expired link was not paid ({error.code}); try again later",
+            "PAYMENT_OUTCOME_UNKNOWN",
+            f"cannot confirm the earlier link was not paid ({error.code}); try again later",
         ) from None
-    await verification.apply(
+    await facts.record(
         session=session,
         request_id=request.id,
         tenant_id=request.tenant_id,
         status=status,
-        verified_by=VerifiedBy.STATUS_LOOKUP,
+        source=VerifiedBy.STATUS_LOOKUP,
     )
 
 

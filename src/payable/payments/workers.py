@@ -19,6 +19,7 @@ from payable.payments import lookup
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
 from payable.providers.registry import Providers
+from payable.refunds import workers as refund_workers
 from payable.reports import reminders
 from payable.settings import Settings
 
@@ -90,12 +91,50 @@ async def _look_up(db: Database, providers: Providers, request_id: uuid.UUID, pr
     return 0 if error else 1
 
 
+async def cancel_withdrawn(db: Database, providers: Providers, *, limit: int = BATCH) -> int:
+    """Cancel at the gateway the orders of links withdrawn here; a paid one is recorded (HELD)."""
+    async with db.session() as session, session.begin():
+        rows = (
+            await session.execute(
+                select(PaymentRequest.id, PaymentRequest.provider, PaymentRequest.provider_order_id)
+                .where(PaymentRequest.reverse_pending.is_(True))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if rows:  # claimed: another worker skips them until the next round
+            await session.execute(
+                update(PaymentRequest)
+                .where(PaymentRequest.id.in_([r.id for r in rows]))
+                .values(reverse_pending=False)
+            )
+    for row in rows:
+        provider = providers.by_name(row.provider)
+        try:
+            await provider.reverse(row.provider_order_id or "")
+        except Exception:  # not reversible (paid?) or unreachable: what the gateway holds decides
+            if await _look_up(db, providers, row.id, row.provider) == 0:
+                await _mark_reverse_pending(db, row.id)
+    return len(rows)
+
+
+async def _mark_reverse_pending(db: Database, request_id: uuid.UUID) -> None:
+    async with db.session() as session, session.begin():
+        await session.execute(
+            update(PaymentRequest)
+            .where(PaymentRequest.id == request_id)
+            .values(reverse_pending=True)
+        )
+
+
 async def run(db: Database, providers: Providers, settings: Settings) -> None:
     """The loop the server runs until it stops."""
     older_than = timedelta(minutes=settings.poll_pending_after_minutes)
     while True:
         try:
             await sweep_expired(db, providers)
+            await cancel_withdrawn(db, providers)
+            await refund_workers.settle_open(db, providers)
             await reminders.remind(db=db, today=clock.today())
             await poll_pending(db, providers, older_than=older_than)
         except Exception:  # a bad round must not end the loop; it is logged and retried

@@ -163,10 +163,14 @@ class AmeriabankProvider:
         except (ValueError, TypeError) as exc:
             raise ProviderUnavailable(f"Ameriabank status: unreadable reply: {exc}") from None
 
-    async def refund(self, provider_order_id: str, amount: Money) -> RefundResult:
+    async def refund(
+        self, provider_order_id: str, amount: Money, *, reference: str | None = None
+    ) -> RefundResult:
+        # RefundPayment takes no reference of ours: an interrupted refund is settled by the
+        # payment's RefundedAmount (one refund per payment in flight at a time).
         major = to_major_string(amount)
         await self._call("RefundPayment", {"PaymentID": provider_order_id, "Amount": major})
-        return RefundResult(f"{provider_order_id}:refund:{major}")
+        return RefundResult(f"{provider_order_id}:refund:{reference or major}")
 
     async def reverse(self, provider_order_id: str) -> None:
         await self._call("CancelPayment", {"PaymentID": provider_order_id})

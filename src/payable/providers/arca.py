@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -136,10 +136,14 @@ class ArcaProvider:
         except (ValueError, TypeError, AttributeError) as exc:
             raise ProviderUnavailable(f"ArCa order status: unreadable reply: {exc}") from None
 
-    async def refund(self, provider_order_id: str, amount: Money) -> RefundResult:
+    async def refund(
+        self, provider_order_id: str, amount: Money, *, reference: str | None = None
+    ) -> RefundResult:
+        # refund.do takes no reference of ours: an interrupted refund is settled by the order's
+        # refunded total (one refund per payment in flight at a time).
         params = {"orderId": provider_order_id, "amount": str(to_minor_units(amount))}
         await self._call("refund", params)
-        return RefundResult(f"{provider_order_id}:refund:{to_major_string(amount)}")
+        return RefundResult(f"{provider_order_id}:refund:{reference or to_major_string(amount)}")
 
     async def reverse(self, provider_order_id: str) -> None:
         await self._call("reverse", {"orderId": provider_order_id})
@@ -209,7 +213,21 @@ def _order_status(order_id: str, reply: dict[str, Any]) -> OrderStatus:
     detail = f"orderStatus {status}, actionCode {reply.get('actionCode')}"
     if approval:
         detail += f", approvalCode {approval}"
-    return OrderStatus(order_id, state, amount, order_id, refunded=refunded, detail=detail)
+    return OrderStatus(
+        order_id,
+        state,
+        amount,
+        order_id,
+        refunded=refunded,
+        detail=detail,
+        captured_at=_epoch_ms(reply.get("authDateTime")),
+    )
+
+
+def _epoch_ms(value: object) -> datetime | None:
+    """ArCa's ``authDateTime``: when the card payment was authorised (epoch milliseconds)."""
+    millis = _integer(value)
+    return datetime.fromtimestamp(millis / 1000, UTC) if millis else None
 
 
 def _integer(value: object) -> int | None:

@@ -46,8 +46,10 @@ class OrderStatus:
     state: OrderState
     amount: Money | None  # what the gateway says was captured (PAID) or asked (otherwise)
     provider_reference: str  # the gateway's id of the money movement (approval / payment id)
-    refunded: Money | None = None
+    refunded: Money | None = None  # everything refunded on the order so far
     detail: str | None = None  # the gateway's own code, for people and logs
+    # When the money was captured, where the gateway says: whether the link was live then.
+    captured_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,12 @@ class Provider(Protocol):
 
     async def order_status(self, provider_order_id: str) -> OrderStatus: ...
 
-    async def refund(self, provider_order_id: str, amount: Money) -> RefundResult: ...
+    async def refund(
+        self, provider_order_id: str, amount: Money, *, reference: str | None = None
+    ) -> RefundResult:
+        """Refund part of a captured order. ``reference`` is ours and stable for one refund;
+        gateways that take one use it to refuse a second refund with the same reference."""
+        ...
 
     async def reverse(self, provider_order_id: str) -> None: ...
 

@@ -35,7 +35,12 @@ class Providers:
         # it while holding a connection can never starve it of one.
         s = self.settings
         own = Database(self.db.url, pool_size=3)
-        return SandboxGateway(own, public_url=s.public_url, secrets=s.sandbox_webhook_secrets)
+        return SandboxGateway(
+            own,
+            public_url=s.public_url,
+            secrets=s.sandbox_webhook_secrets,
+            refund_answer=s.sandbox_refund_answer,
+        )
 
     async def close(self) -> None:
         if "sandbox" in self.__dict__:

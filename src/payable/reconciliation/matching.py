@@ -67,7 +67,7 @@ SELECT 'PAYMENT' AS operation, q.provider_order_id, p.provider_reference AS refe
        p.payment_request_id
 FROM payments p JOIN payment_requests q ON q.id = p.payment_request_id
 WHERE p.tenant_id = :tenant_id AND p.provider = :provider
-  AND p.state IN ('VERIFIED', 'MANUAL_REVIEW')
+  AND p.state IN ('VERIFIED', 'HELD', 'RETURNED')
   AND p.verified_at >= :start AND p.verified_at < :end
   AND NOT EXISTS (SELECT 1 FROM provider_report_lines l
                   WHERE l.tenant_id = :tenant_id AND l.provider = :provider
@@ -196,7 +196,7 @@ def classify(
             return ExceptionKind.MISSING_HERE  # money arrived; no booking knows it
         if ours != theirs:
             return ExceptionKind.AMOUNT_MISMATCH
-        if our_state == PaymentState.MANUAL_REVIEW.value:
+        if our_state == PaymentState.HELD.value:
             return ExceptionKind.CLOSED_BOOKING  # money on a closed booking or a dead link
         return None
     if ours is None:

@@ -26,3 +26,16 @@ async def by_ids(
 ) -> dict[uuid.UUID, Refund]:
     query = select(Refund).where(Refund.tenant_id == tenant_id, Refund.id.in_(list(ids)))
     return by_id((await session.execute(query)).scalars())
+
+
+async def group_of(
+    *, session: AsyncSession, tenant_id: uuid.UUID, refund_id: uuid.UUID
+) -> list[Refund]:
+    """Every refund created by the same request as ``refund_id`` (newest payment first)."""
+    group = select(Refund.group_id).where(Refund.id == refund_id).scalar_subquery()
+    query = (
+        select(Refund)
+        .where(Refund.tenant_id == tenant_id, Refund.group_id == group)
+        .order_by(Refund.created_at, Refund.id)
+    )
+    return list((await session.execute(query)).scalars())

@@ -1,4 +1,8 @@
-"""Refunds: requested by staff, decided by accountants, executed at the gateway.
+"""Refunds: requested by staff, decided by someone else with money rights, sent exactly once.
+
+A request larger than one payment is split across the booking's verified payments, newest
+first, one refund per payment, all in one group that is approved or rejected together. The
+decision is committed before anything is sent; ``refunds.execution`` then sends it.
 
 A refund never changes the booking's status and never touches course access history.
 """
@@ -6,28 +10,27 @@ A refund never changes the booking's status and never touches course access hist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.bookings.models import Booking
 from payable.core import clock, permissions
 from payable.core.errors import DomainError, NotFound
-from payable.core.money import Currency, Money, parse_amount
+from payable.core.money import parse_amount
 from payable.core.principal import Principal
-from payable.payments import status as payment_status
-from payable.payments.models import Payment, PaymentRequest
-from payable.providers.base import Provider, ProviderError, ProviderUnavailable
+from payable.payments.enums import PaymentState
+from payable.payments.models import Payment
 from payable.refunds import ledger
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
-from payable.reviews import service as reviews
-from payable.reviews.models import TaskKind
+from payable.tenants.models import Tenant
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 
-ProviderFor = Callable[[str], Provider]
+# A refund in these states is at the gateway or about to be: no second one for its payment.
+IN_FLIGHT = (RefundStatus.APPROVED.value, RefundStatus.PROCESSING.value)
 
 
 async def request_refund(
@@ -39,10 +42,9 @@ async def request_refund(
     reason: str,
     payment_id: uuid.UUID | None,
 ) -> uuid.UUID:
-    """Record a refund request against one verified payment; refused, never capped, if too big."""
+    """Record a refund request over the booking's verified money; refused, never capped."""
     permissions.require(principal, permissions.Action.REQUEST_REFUND)
-    if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+    reason = _required(reason)
     value = parse_amount(amount, field="amount")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
@@ -54,89 +56,136 @@ async def request_refund(
             raise NotFound("verified payment of this booking", "paymentId")
     if not candidates:
         raise DomainError("NOTHING_TO_REFUND", "the booking has no verified payment", "bookingId")
-    chosen = max(candidates, key=lambda c: c.remaining)
-    if value > chosen.remaining:
+    refundable = sum((c.remaining for c in candidates), Decimal(0))
+    if value > refundable:
         raise DomainError(
             "REFUND_EXCEEDS_REFUNDABLE",
-            f"at most {chosen.remaining:.2f} {booking.currency} of that payment is refundable",
+            f"at most {refundable:.2f} {booking.currency} is refundable",
             "amount",
         )
+    group_id = uuid.uuid4()
+    refunds: list[Refund] = []
+    left = value
+    for candidate in sorted(candidates, key=lambda c: c.payment.verified_at, reverse=True):
+        take = min(left, candidate.remaining)
+        if take <= 0:
+            continue
+        refunds.append(
+            Refund(
+                tenant_id=booking.tenant_id,
+                booking_id=booking.id,
+                payment_id=candidate.payment.id,
+                group_id=group_id,
+                currency=booking.currency,
+                amount=take,
+                status=RefundStatus.REQUESTED.value,
+                reason=reason,
+                requested_by=principal.sub,
+            )
+        )
+        left -= take
+    session.add_all(refunds)
+    await session.flush()
+    for refund in refunds:
+        await event(session, refund, EventType.REFUND_REQUESTED, principal.sub, reason)
+    return refunds[0].id
+
+
+async def approve(
+    *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID
+) -> uuid.UUID:
+    """Approve a requested refund's whole group, committed before anything is sent.
+
+    A refund already approved (a repeat, or one interrupted by a crash) is refused: the server
+    settles it by asking the gateway, never by sending it again.
+    """
+    permissions.require(principal, permissions.Action.DECIDE_REFUND)
+    refund = await _lock(session, principal, refund_id)
+    _require_requested(refund)
+    if refund.requested_by == principal.sub and await _four_eyes(session, refund.tenant_id):
+        raise DomainError(
+            "APPROVER_IS_REQUESTER",
+            "the person who requested a refund cannot approve it",
+            "refundId",
+        )
+    for member in await _group(session, refund):
+        await _decide(session, member, RefundStatus.APPROVED, principal.sub)
+        await event(session, member, EventType.REFUND_APPROVED, principal.sub, None)
+    return refund.id
+
+
+async def reject(
+    *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reason: str
+) -> uuid.UUID:
+    """Decline a requested refund's whole group, with a reason."""
+    permissions.require(principal, permissions.Action.DECIDE_REFUND)
+    reason = _required(reason)
+    refund = await _lock(session, principal, refund_id)
+    _require_requested(refund)
+    for member in await _group(session, refund):
+        await _decide(session, member, RefundStatus.REJECTED, principal.sub)
+        await event(session, member, EventType.REFUND_REJECTED, principal.sub, reason)
+    return refund.id
+
+
+async def return_held(
+    *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
+) -> uuid.UUID:
+    """Send held money back: one approved refund of the whole amount (sent after commit)."""
+    permissions.require(principal, permissions.Action.RETURN_HELD)
+    reason = _required(reason)
+    payment = await _locked_held(session, principal, payment_id)
+    busy = await session.scalar(
+        select(Refund.id).where(Refund.payment_id == payment.id, Refund.status.in_(IN_FLIGHT))
+    )
+    if busy is not None:
+        return busy  # already being returned
     refund = Refund(
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        payment_id=chosen.payment.id,
-        currency=booking.currency,
-        amount=value,
-        status=RefundStatus.REQUESTED.value,
-        reason=reason.strip(),
+        tenant_id=payment.tenant_id,
+        booking_id=payment.booking_id,
+        payment_id=payment.id,
+        group_id=uuid.uuid4(),
+        currency=payment.currency,
+        amount=payment.amount,
+        status=RefundStatus.APPROVED.value,
+        reason=reason,
         requested_by=principal.sub,
+        approved_by=principal.sub,
+        decided_at=clock.now(),
     )
     session.add(refund)
     await session.flush()
-    await _event(session, refund, "REFUND_REQUESTED", principal.sub, refund.reason)
+    await event(session, refund, EventType.REFUND_APPROVED, principal.sub, reason, held=True)
     return refund.id
 
 
-async def approve_refund(
-    *, session: AsyncSession, principal: Principal, provider_for: ProviderFor, refund_id: uuid.UUID
-) -> uuid.UUID:
-    """Approve and send to the gateway: SUCCEEDED, FAILED, or PROCESSING when it did not answer."""
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
-    refund = await _lock_requested(session, principal, refund_id)
-    await _decide(session, refund, RefundStatus.APPROVED, principal.sub)
-    await _event(session, refund, "REFUND_APPROVED", principal.sub, None)
-    payment = await session.get(Payment, refund.payment_id)
-    order_id = await session.scalar(
-        select(PaymentRequest.provider_order_id).where(
-            PaymentRequest.id == payment.payment_request_id
+async def _locked_held(
+    session: AsyncSession, principal: Principal, payment_id: uuid.UUID
+) -> Payment:
+    booking_id = await session.scalar(
+        select(Payment.booking_id).where(
+            Payment.tenant_id == principal.tenant_id, Payment.id == payment_id
         )
     )
-    try:
-        result = await provider_for(payment.provider).refund(
-            order_id or "", Money(refund.amount, Currency(refund.currency))
+    if booking_id is None:
+        raise NotFound("payment", "paymentId")
+    await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=booking_id)
+    payment = await session.scalar(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    )
+    assert payment is not None
+    if payment.state != PaymentState.HELD.value:
+        raise DomainError(
+            "PAYMENT_NOT_HELD", f"the payment is {payment.state.lower()}", "paymentId"
         )
-    except ProviderUnavailable:
-        await _unsettled(
-            session,
-            refund,
-            RefundStatus.PROCESSING,
-            "PROVIDER_UNAVAILABLE",
-            TaskKind.REFUND_UNCONFIRMED,
-        )
-    except ProviderError as error:
-        await _unsettled(session, refund, RefundStatus.FAILED, error.code, TaskKind.REFUND_FAILED)
-    else:
-        await _set(
-            session,
-            refund,
-            status=RefundStatus.SUCCEEDED,
-            provider_refund_reference=result.provider_refund_reference,
-        )
-        await session.execute(
-            update(Booking)
-            .where(Booking.id == refund.booking_id)
-            .values(amount_refunded=Booking.amount_refunded + refund.amount)
-        )
-        await _event(session, refund, "REFUND_SUCCEEDED", "system", None)
-    await payment_status.recompute(session, refund.booking_id)
-    return refund.id
+    return payment
 
 
-async def reject_refund(
-    *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reason: str
-) -> uuid.UUID:
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
-    if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
-    refund = await _lock_requested(session, principal, refund_id)
-    await _decide(session, refund, RefundStatus.REJECTED, principal.sub)
-    await _event(session, refund, "REFUND_REJECTED", principal.sub, reason.strip())
-    return refund.id
+async def _four_eyes(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(Tenant.refund_four_eyes).where(Tenant.id == tenant_id)))
 
 
-async def _lock_requested(
-    session: AsyncSession, principal: Principal, refund_id: uuid.UUID
-) -> Refund:
+async def _lock(session: AsyncSession, principal: Principal, refund_id: uuid.UUID) -> Refund:
     booking_id = await session.scalar(
         select(Refund.booking_id).where(
             Refund.tenant_id == principal.tenant_id, Refund.id == refund_id
@@ -146,35 +195,46 @@ async def _lock_requested(
         raise NotFound("refund", "refundId")
     await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=booking_id)
     refund = await session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
+    assert refund is not None
+    return refund
+
+
+def _require_requested(refund: Refund) -> None:
     if refund.status != RefundStatus.REQUESTED.value:
         raise DomainError(
             "REFUND_NOT_PENDING", f"the refund is {refund.status.lower()}", "refundId"
         )
-    return refund
+
+
+async def _group(session: AsyncSession, refund: Refund) -> list[Refund]:
+    """The requested refunds of ``refund``'s group, locked, in a stable order."""
+    return list(
+        (
+            await session.execute(
+                select(Refund)
+                .where(
+                    Refund.group_id == refund.group_id,
+                    Refund.status == RefundStatus.REQUESTED.value,
+                )
+                .order_by(Refund.created_at, Refund.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+
+
+def _required(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+    return reason.strip()
 
 
 async def _decide(session: AsyncSession, refund: Refund, status: RefundStatus, actor: str) -> None:
-    await _set(session, refund, status=status, approved_by=actor, decided_at=clock.now())
+    await set_status(session, refund, status, approved_by=actor, decided_at=clock.now())
 
 
-async def _unsettled(
-    session: AsyncSession, refund: Refund, status: RefundStatus, code: str, task: TaskKind
-) -> None:
-    """The gateway refused or did not answer: a person takes it from here."""
-    await _set(session, refund, status=status, failure=code)
-    await reviews.raise_task(
-        session=session,
-        tenant_id=refund.tenant_id,
-        booking_id=refund.booking_id,
-        kind=task,
-        payment_id=refund.payment_id,
-        details={"refundId": str(refund.id), "code": code},
-    )
-    await _event(session, refund, f"REFUND_{status.value}", "system", code)
-
-
-async def _set(
-    session: AsyncSession, refund: Refund, *, status: RefundStatus, **values: object
+async def set_status(
+    session: AsyncSession, refund: Refund, status: RefundStatus, **values: object
 ) -> None:
     await session.execute(
         update(Refund).where(Refund.id == refund.id).values(status=status.value, **values)
@@ -182,8 +242,13 @@ async def _set(
     refund.status = status.value
 
 
-async def _event(
-    session: AsyncSession, refund: Refund, type: str, actor: str, reason: str | None
+async def event(
+    session: AsyncSession,
+    refund: Refund,
+    type: EventType,
+    actor: str,
+    reason: str | None,
+    **extra: object,
 ) -> None:
     await timeline.append(
         session=session,
@@ -197,5 +262,6 @@ async def _event(
             "paymentId": str(refund.payment_id),
             "amount": {"amount": f"{refund.amount:.2f}", "currency": refund.currency},
             "status": refund.status,
+            **extra,
         },
     )

@@ -13,6 +13,8 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.principal import Principal
 from payable.payments import status as payment_status
+from payable.payments.enums import PaymentState
+from payable.payments.models import Payment
 from payable.reviews.models import ReviewTask, TaskKind, TaskStatus
 from payable.timeline import service as timeline
 
@@ -87,6 +89,12 @@ async def resolve(
     )
     if task is None:
         raise NotFound("task", "taskId")
+    if task.payment_id is not None and await _held(session, task.payment_id):
+        raise DomainError(
+            "HELD_PAYMENT_UNDECIDED",
+            "the money is still held: accept or return it, which closes this task",
+            "taskId",
+        )
     await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=task.booking_id)
     resolved = await session.execute(
         update(ReviewTask)
@@ -111,3 +119,41 @@ async def resolve(
     )
     await payment_status.recompute(session, task.booking_id)
     return task.id
+
+
+async def _held(session: AsyncSession, payment_id: uuid.UUID) -> bool:
+    state = await session.scalar(select(Payment.state).where(Payment.id == payment_id))
+    return state == PaymentState.HELD.value
+
+
+async def close_for_payment(
+    *, session: AsyncSession, payment_id: uuid.UUID, actor: str, resolution: str
+) -> None:
+    """Money that was held is decided: its open tasks close with what was done."""
+    await session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.payment_id == payment_id, ReviewTask.status == TaskStatus.OPEN.value)
+        .values(
+            status=TaskStatus.RESOLVED.value,
+            resolved_at=clock.now(),
+            resolved_by=actor,
+            resolution=resolution,
+        )
+    )
+
+
+async def close_for_refund(*, session: AsyncSession, refund_id: uuid.UUID, actor: str) -> None:
+    """A refund whose outcome was unknown settled: its open tasks close."""
+    await session.execute(
+        update(ReviewTask)
+        .where(
+            ReviewTask.details["refundId"].astext == str(refund_id),
+            ReviewTask.status == TaskStatus.OPEN.value,
+        )
+        .values(
+            status=TaskStatus.RESOLVED.value,
+            resolved_at=clock.now(),
+            resolved_by=actor,
+            resolution="the gateway refunded it",
+        )
+    )

@@ -6,11 +6,13 @@ gateway would: nothing it does rolls back with the caller.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select, update
 
@@ -24,6 +26,7 @@ from payable.providers.base import (
     OrderState,
     OrderStatus,
     ProviderError,
+    ProviderUnavailable,
     RefundResult,
 )
 from payable.sandbox import signing
@@ -40,6 +43,10 @@ class SandboxState(enum.StrEnum):
     REFUNDED = "REFUNDED"
 
 
+# What the sandbox does with a refund's answer: give it, lose it after refunding (as a dropped
+# connection would), or never give it (so a test can kill the caller mid-refund).
+RefundAnswer = Literal["answer", "lose", "hang"]
+
 _REPORTED = {
     SandboxState.CREATED: OrderState.PENDING,
     SandboxState.CHALLENGE: OrderState.PENDING,
@@ -55,10 +62,18 @@ class SandboxGateway:
     supports_status_lookup = True
     signs_callbacks = True
 
-    def __init__(self, db: Database, *, public_url: str, secrets: list[str]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        public_url: str,
+        secrets: list[str],
+        refund_answer: RefundAnswer = "answer",
+    ) -> None:
         self.db = db
         self.public_url = public_url.rstrip("/")
         self.secrets = secrets
+        self.refund_answer = refund_answer
 
     def page_url(self, order_id: uuid.UUID | str) -> str:
         return f"{self.public_url}/sandbox/pay/{order_id}"
@@ -94,26 +109,47 @@ class SandboxGateway:
                 raise ProviderError("UNKNOWN_ORDER", "no such order")
             return status_of(row)
 
-    async def refund(self, provider_order_id: str, amount: Money) -> RefundResult:
+    async def refund(
+        self, provider_order_id: str, amount: Money, *, reference: str | None = None
+    ) -> RefundResult:
+        result = await self._refund(provider_order_id, amount, reference)
+        if self.refund_answer == "lose":
+            raise ProviderUnavailable("sandbox: the refund was made, its answer lost")
+        if self.refund_answer == "hang":
+            await asyncio.Event().wait()
+        return result
+
+    async def _refund(
+        self, provider_order_id: str, amount: Money, reference: str | None
+    ) -> RefundResult:
         async with self.db.session() as session, session.begin():
             row = await self._locked(session, provider_order_id)
+            if reference is not None:
+                done = await session.scalar(
+                    select(SandboxOperation.reference).where(
+                        SandboxOperation.order_id == row.id,
+                        SandboxOperation.reference == f"SBX-R-{reference}",
+                    )
+                )
+                if done is not None:  # the same refund asked again: answered, not repeated
+                    return RefundResult(done)
             if row.currency != amount.currency.value:
                 raise ProviderError("CURRENCY_MISMATCH", "refund currency differs from the order")
             if row.captured - row.refunded < amount.amount:
                 raise ProviderError("EXCEEDS_CAPTURED", "refund exceeds the captured amount")
             row.refunded += amount.amount
             row.state = SandboxState.REFUNDED.value
-            reference = f"SBX-R-{uuid.uuid4().hex[:12]}"
+            made = f"SBX-R-{reference or uuid.uuid4().hex[:12]}"
             session.add(
                 SandboxOperation(
                     order_id=row.id,
                     operation="REFUND",
-                    reference=reference,
+                    reference=made,
                     currency=row.currency,
                     amount=amount.amount,
                 )
             )
-            return RefundResult(reference)
+            return RefundResult(made)
 
     async def reverse(self, provider_order_id: str) -> None:
         async with self.db.session() as session, session.begin():
@@ -157,6 +193,7 @@ def status_of(row: SandboxOrder) -> OrderStatus:
         provider_reference=payment_reference(row.id),
         refunded=Money(row.refunded, Currency(row.currency)) if row.refunded > Decimal(0) else None,
         detail=state.value,
+        captured_at=row.captured_at,
     )
 
 

@@ -28,6 +28,7 @@ class SandboxOrder(SQLModel, table=True):
     captured: Decimal = money_field(zero_default=True)
     refunded: Decimal = money_field(zero_default=True)
     state: str = Field(sa_column=Column(String(16), nullable=False))
+    captured_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     description: str = Field(sa_column=Column(Text, nullable=False))
     return_url: str = Field(sa_column=Column(Text, nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from payable.core import clock
 from payable.providers.base import OrderState
 from payable.sandbox.callbacks import notify
 from payable.sandbox.gateway import SandboxState, payment_reference
@@ -89,6 +90,7 @@ async def submit(request: Request) -> Response:
             order.state = SandboxState.CHALLENGE.value
         elif outcome == "approve":
             order.state, order.captured = SandboxState.PAID.value, Decimal(order.amount)
+            order.captured_at = clock.now()
             session.add(
                 SandboxOperation(
                     order_id=order.id,

@@ -30,6 +30,7 @@ from payable.graphql.types.payments import Payment, PaymentRequest
 from payable.graphql.types.refunds import Refund
 from payable.graphql.types.schedule import Installment
 from payable.graphql.types.timeline import BookingEventConnection
+from payable.payments.enums import PaymentState as PaymentStateValue
 
 
 @strawberry.interface(
@@ -101,9 +102,19 @@ class PayableBooking(Node):
             for r in await ctx(info).loaders.payment_requests.load(self.booking.id)
         ]
 
-    @strawberry.field(description="Verified payments.")
+    @strawberry.field(description="Every payment the gateway captured: verified, held or returned.")
     async def payments(self, info: strawberry.Info) -> list[Payment]:
         return [Payment(row=r) for r in await ctx(info).loaders.payments.load(self.booking.id)]
+
+    @strawberry.field(
+        description="Money received but not counted: HELD payments waiting for a person."
+    )
+    async def amount_held(self, info: strawberry.Info) -> Money:
+        rows = await ctx(info).loaders.payments.load(self.booking.id)
+        held = sum(
+            (r.amount for r in rows if r.state == PaymentStateValue.HELD.value), Decimal("0.00")
+        )
+        return self._money(held)
 
     @strawberry.field
     async def refunds(self, info: strawberry.Info) -> list[Refund]:

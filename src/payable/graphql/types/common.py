@@ -12,6 +12,7 @@ from payable.core import ids
 from payable.core.errors import DomainError
 from payable.core.money import Currency as DomainCurrency
 from payable.payments.enums import PaymentRequestStatus as DomainPaymentRequestStatus
+from payable.payments.enums import PaymentState as DomainPaymentState
 from payable.refunds.enums import RefundStatus as DomainRefundStatus
 from payable.verticals.course.models import AccessStatus as DomainAccessStatus
 
@@ -21,6 +22,13 @@ BookingStatus = strawberry.enum(booking_enums.BookingStatus, name="BookingStatus
 PaymentStatus = strawberry.enum(booking_enums.PaymentStatus, name="PaymentStatus")
 PaymentRequestStatus = strawberry.enum(DomainPaymentRequestStatus, name="PaymentRequestStatus")
 RefundStatus = strawberry.enum(DomainRefundStatus, name="RefundStatus")
+PaymentState = strawberry.enum(
+    DomainPaymentState,
+    name="PaymentState",
+    description="VERIFIED: counted toward the booking. HELD: captured at the gateway but not"
+    " counted (late, on a closed or withdrawn link, a different amount, more than was owed): it"
+    " waits for a person to accept or return it. RETURNED: held money sent back to the payer.",
+)
 AccessStatus = strawberry.enum(DomainAccessStatus, name="AccessStatus")
 
 

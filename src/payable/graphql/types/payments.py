@@ -10,8 +10,15 @@ import strawberry
 
 from payable.core import clock
 from payable.graphql.context import ctx
-from payable.graphql.types.common import Money, Node, PaymentRequestStatus, UserError
+from payable.graphql.types.common import (
+    Money,
+    Node,
+    PaymentRequestStatus,
+    PaymentState,
+    UserError,
+)
 from payable.graphql.types.schedule import Installment
+from payable.payments.enums import PaymentState as DomainPaymentState
 from payable.payments.models import Payment as PaymentRow
 from payable.payments.models import PaymentRequest as PaymentRequestRow
 
@@ -76,7 +83,8 @@ class PaymentRequest(Node):
 
 
 @strawberry.type(
-    description="Money the server verified itself: by a signed callback or a status lookup."
+    description="Money the gateway captured, as the server itself confirmed it (a signed callback"
+    " confirmed by a lookup, or a lookup). Only VERIFIED payments count toward the booking."
 )
 class Payment(Node):
     row: strawberry.Private[PaymentRow]
@@ -106,9 +114,32 @@ class Payment(Node):
     def verified_at(self) -> datetime:
         return self.row.verified_at
 
-    @strawberry.field(description="WEBHOOK or STATUS_LOOKUP: how the server verified it.")
+    @strawberry.field(
+        description="WEBHOOK, STATUS_LOOKUP or PROVIDER_REPORT: how the server confirmed it."
+    )
     def verified_by(self) -> str:
         return self.row.verified_by
+
+    @strawberry.field(description="Whether it counts (VERIFIED), waits for a person, or went back.")
+    def state(self) -> PaymentState:
+        return DomainPaymentState(self.row.state)
+
+    @strawberry.field(
+        description="Why it was held: LATE_PAYMENT, LINK_WITHDRAWN, BOOKING_CLOSED,"
+        " AMOUNT_MISMATCH, OVERPAYMENT or DUPLICATE_PAYMENT. Kept after a person decided."
+    )
+    def held_reason(self) -> str | None:
+        return self.row.held_reason
+
+    @strawberry.field(description="When the gateway captured it, where the gateway says.")
+    def captured_at(self) -> datetime | None:
+        return self.row.captured_at
+
+
+@strawberry.type
+class PaymentPayload:
+    payment: Payment | None
+    errors: list[UserError]
 
 
 @strawberry.type

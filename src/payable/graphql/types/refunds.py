@@ -52,6 +52,14 @@ class Refund(Node):
     def provider_refund_reference(self) -> str | None:
         return self.row.provider_refund_reference
 
+    @strawberry.field(
+        description="The gateway's code when it refused; PROVIDER_UNAVAILABLE while PROCESSING"
+        " (the server settles it by asking the gateway, never by sending again); NOT_AT_GATEWAY"
+        " when the gateway shows it never arrived."
+    )
+    def failure(self) -> str | None:
+        return self.row.failure
+
     @strawberry.field
     def created_at(self) -> datetime:
         return self.row.created_at
@@ -61,6 +69,11 @@ class Refund(Node):
 class RefundPayload:
     refund: Refund | None
     errors: list[UserError]
+    refunds: list[Refund] = strawberry.field(
+        default_factory=list,
+        description="Every refund of the request: one per payment when the amount spans several"
+        " payments (newest payment first).",
+    )
 
 
 @strawberry.type(

@@ -1,0 +1,89 @@
+"""Money held for a person: accepting it counts it toward the booking's schedule.
+
+Returning it is a refund of the whole amount (``refunds.service.return_held``). Either
+decision closes the money's review task; resolving the task alone moves no money.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payable.bookings import service as bookings
+from payable.core import permissions
+from payable.core.errors import DomainError, NotFound
+from payable.core.principal import Principal
+from payable.payments import counting
+from payable.payments import status as payment_status
+from payable.payments.enums import PaymentRequestStatus, PaymentState
+from payable.payments.models import Payment, PaymentRequest
+from payable.reviews import service as reviews
+from payable.timeline import service as timeline
+from payable.timeline.events import EventType
+
+
+async def accept(
+    *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
+) -> uuid.UUID:
+    """HELD -> VERIFIED: counted from now on; beyond what is owed it shows as refundable."""
+    permissions.require(principal, permissions.Action.ACCEPT_HELD)
+    if not reason or not reason.strip():
+        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+    booking_id = await session.scalar(
+        select(Payment.booking_id).where(
+            Payment.tenant_id == principal.tenant_id, Payment.id == payment_id
+        )
+    )
+    if booking_id is None:
+        raise NotFound("payment", "paymentId")
+    booking = await bookings.lock(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    payment = await session.scalar(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    )
+    assert payment is not None
+    if payment.state != PaymentState.HELD.value:
+        raise DomainError(
+            "PAYMENT_NOT_HELD", f"the payment is {payment.state.lower()}", "paymentId"
+        )
+    request = await session.get_one(PaymentRequest, payment.payment_request_id)
+    await session.execute(
+        update(Payment).where(Payment.id == payment.id).values(state=PaymentState.VERIFIED.value)
+    )
+    payment.state = PaymentState.VERIFIED.value
+    counted = await counting.count(session, booking, payment, installment_id=request.installment_id)
+    await reviews.close_for_payment(
+        session=session,
+        payment_id=payment.id,
+        actor=principal.sub,
+        resolution=f"accepted: {reason.strip()}",
+    )
+    # The link shows its money is decided: PAID (a link that was already paid stays so).
+    link_status = {"old": request.status, "new": PaymentRequestStatus.PAID.value}
+    await session.execute(
+        update(PaymentRequest)
+        .where(PaymentRequest.id == request.id)
+        .values(status=PaymentRequestStatus.PAID.value)
+    )
+    await timeline.append(
+        session=session,
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        type=EventType.HELD_PAYMENT_ACCEPTED,
+        actor=principal.sub,
+        reason=reason.strip(),
+        data={
+            **counting.describe(payment),
+            "paymentRequestId": str(request.id),
+            "state": {"old": PaymentState.HELD.value, "new": PaymentState.VERIFIED.value},
+            "paymentRequestStatus": link_status,
+            "heldReason": payment.held_reason,
+            **counted.data,
+        },
+    )
+    await counting.after_counted(session, booking.id, counted)
+    await payment_status.recompute(session, booking.id)
+    return payment.id
