@@ -108,32 +108,32 @@ def counted_is_verified(books: Books) -> list[str]:
 
 
 def refunds_within_counted(books: Books) -> list[str]:
-    """No payment gives back more than it brought; refunded never above counted."""
+    """No payment gives back more than it brought; refunded (of counted money) never above
+    counted. Held money sent back (RETURNED) was never counted, so it is not in amountRefunded."""
     found = []
+    state = {p["id"]: p["state"] for p in books.payments}
     claimed: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
     succeeded: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
     for r in books.refunds:
         if r["status"] in CLAIMING:
             claimed[r["payment_id"]] += r["amount"]
-        if r["status"] == "SUCCEEDED":
+        if r["status"] == "SUCCEEDED" and state[r["payment_id"]] == "VERIFIED":
             succeeded[r["booking_id"]] += r["amount"]
-    returned: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
     for p in books.payments:
         if claimed[p["id"]] > p["amount"]:
             found.append(f"payment {p['id']} of {p['amount']}: refunds claim {claimed[p['id']]}")
-        if p["state"] == "RETURNED":
-            returned[p["booking_id"]] += p["amount"]
+    by_id = _gid_index(books)
     for booking_id, b in books.bookings.items():
-        if b["amount_refunded"] != succeeded[booking_id]:
+        api_refunded = Decimal(by_id[booking_id]["amountRefunded"]["amount"])
+        if not b["amount_refunded"] == api_refunded == succeeded[booking_id]:
             found.append(
-                f"booking {booking_id}: amount_refunded {b['amount_refunded']},"
-                f" SUCCEEDED refunds {succeeded[booking_id]}"
+                f"booking {booking_id}: amount_refunded {b['amount_refunded']}, API"
+                f" {api_refunded}, SUCCEEDED refunds of counted payments {succeeded[booking_id]}"
             )
-        # Held money sent back is a refund too, but of money never counted.
-        if b["amount_refunded"] - returned[booking_id] > b["amount_paid"]:
+        if b["amount_refunded"] > b["amount_paid"]:
             found.append(
-                f"booking {booking_id}: refunded {b['amount_refunded']} (of which held money"
-                f" returned {returned[booking_id]}) above counted {b['amount_paid']}"
+                f"booking {booking_id}: refunded {b['amount_refunded']} above counted"
+                f" {b['amount_paid']}"
             )
     return found
 
@@ -200,16 +200,19 @@ def amount_held_is_held_payments(books: Books) -> list[str]:
 
 
 def approver_is_not_requester(books: Books) -> list[str]:
-    """Four eyes: whoever asked for a refund does not approve it."""
+    """Four eyes: whoever asked for a refund of counted money does not approve it. (Returning
+    held money is one decision, returnHeldPayment, by one person.)"""
+    counted = {p["id"] for p in books.payments if p["state"] == "VERIFIED"}
     return [
         f"refund {r['id']} requested and approved by {r['requested_by']}"
         for r in books.refunds
         if r["status"] in ("APPROVED", "PROCESSING", "SUCCEEDED", "FAILED")
         and r["approved_by"] == r["requested_by"]
+        and r["payment_id"] in counted
     ]
 
 
-def gateway_ledger_is_ours(books: Books, unsettled_orders: set[str]) -> list[str]:
+def gateway_ledger_is_ours(books: Books) -> list[str]:
     """Once workers have settled: what the gateway captured and refunded per order is what our
     books hold (payments in any state; SUCCEEDED refunds), and its ledger adds up."""
     ours_paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -228,7 +231,7 @@ def gateway_ledger_is_ours(books: Books, unsettled_orders: set[str]) -> list[str
     for order_id, o in books.orders.items():
         if o["captured"] != o["paid_ops"] or o["refunded"] != o["refund_ops"]:
             found.append(f"sandbox order {order_id}: its ledger disagrees with itself {dict(o)}")
-        if order_id in unsettled_orders or order_id in lost:
+        if order_id in lost:
             continue
         if (o["captured"], o["refunded"]) != (ours_paid[order_id], ours_refunded[order_id]):
             found.append(

@@ -33,20 +33,11 @@ from tests.money_world import World, local
 # --- invariants main cannot satisfy yet --------------------------------------------------------
 # Each is still computed every step; PAYABLE_MODEL_STRICT=1 (make explore-money) enforces them
 # too. Remove a name once its missing piece is on main.
-NOT_YET: dict[str, str] = {
-    # A discount (or fewer participants) lowers what is owed, but the open link keeps asking the
-    # old amount: the price change does not withdraw or re-price open links.
-    "links_ask_at_most_what_is_owed": "price changes do not re-price open links",
-    # resolveTask closes a LATE_PAYMENT/AMOUNT_MISMATCH task while its money stays held:
-    # acceptHeldPayment / returnHeldPayment are the only ways out of HELD.
-    "held_money_has_open_task": "acceptHeldPayment/returnHeldPayment; resolveTask on held money",
-    # Closing a link on our side (cancelPaymentRequest, cancelBooking, markNoShow) does not ask
-    # the gateway first, and no worker ever looks a closed link up again: money paid on it
-    # whose callback was lost never reaches our books.
-    "money_on_closed_links_is_recorded": "closing a link asks the gateway first",
-    # approveRefund does not refuse the requester (four eyes).
-    "approver_is_not_requester": "approveRefund refuses the requester",
-}
+NOT_YET: dict[str, str] = {}
+# Steps main answers with a 500 today, skipped unless strict (each is a regression test):
+# a price cut (applyDiscount, fewer participants) while a link is open trips the database guard
+# on open links, because pricing does not withdraw the overpriced link first.
+KNOWN_500 = {"price_cut_with_open_link"}
 STRICT = os.environ.get("PAYABLE_MODEL_STRICT") == "1"
 # While exploring, known counterexamples can be set aside to look for the next one.
 IGNORED = set(filter(None, os.environ.get("PAYABLE_MODEL_IGNORE", "").split(",")))
@@ -138,8 +129,6 @@ class MoneyModel(RuleBasedStateMachine):
         self.admin = self.api.as_role("admin", sub="adm-1")
         self.tenant_id: uuid.UUID | None = None
         self.sent: list[bytes] = []  # every callback delivered, for duplicates and reordering
-        # Orders whose refund "crashed" before our books recorded it (see crash_mid_refund).
-        self.crashed: set[str] = set()
         self.features = w.run(w.introspect())
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -164,6 +153,17 @@ class MoneyModel(RuleBasedStateMachine):
                 self.world.db.fetchval("SELECT id FROM tenants WHERE slug = $1", self.api.tenant)
             )
         return self.tenant_id
+
+    def _known_500(self, name: str, booking: BookingRef) -> bool:
+        """Whether this step would hit a bug main answers with a 500 (see KNOWN_500)."""
+        if name not in IGNORED and (STRICT or name not in KNOWN_500):
+            return False
+        return bool(
+            self.rows(
+                "SELECT 1 FROM payment_requests WHERE booking_id = $1 AND status = 'PENDING'",
+                booking.uuid,
+            )
+        )
 
     def _pick(self, rows: list[Any], index: int) -> Any:
         return rows[index % len(rows)] if rows else None
@@ -424,6 +424,8 @@ class MoneyModel(RuleBasedStateMachine):
 
     @rule(booking=bookings, fraction=st.sampled_from(["0.10", "0.50", "0.90"]))
     def discount(self, booking: BookingRef, fraction: str) -> None:
+        if self._known_500("price_cut_with_open_link", booking):
+            return
         price = self.rows("SELECT price FROM bookings WHERE id = $1", booking.uuid)[0]["price"]
         amount = share(price, fraction)
         if amount > 0:
@@ -434,7 +436,7 @@ class MoneyModel(RuleBasedStateMachine):
 
     @rule(booking=bookings, people=st.integers(1, 5))
     def change_participants(self, booking: BookingRef, people: int) -> None:
-        if booking.kind == "TOUR":
+        if booking.kind == "TOUR" and not self._known_500("price_cut_with_open_link", booking):
             self.call(
                 "participants",
                 {"input": {"bookingId": booking.id, "participantCount": people, "reason": "x"}},
@@ -564,27 +566,18 @@ class MoneyModel(RuleBasedStateMachine):
                 as_=self.accountant,
             )
 
+    @precondition(lambda self: self.features.lose_refund_answer)
     @rule(index=PICK)
     def crash_mid_refund(self, index: int) -> None:
-        """The gateway refunds, then our process dies before it records the answer.
-
-        No knob for this on main yet (the sandbox's "refund, then lose the answer"): the crash
-        is modelled as it happens today, the gateway's half of an approval whose transaction
-        never committed, leaving the refund REQUESTED. The order is then left out of the
-        gateway-ledger comparison (see gateway_ledger_is_ours), because nothing on main can
-        ever settle it; tests/test_money_regressions.py holds the case itself.
-        """
-        refund = self._pick(self._refunds("REQUESTED"), index)
-        if refund is None:
-            return
-        self._count("crash_mid_refund")
-        order = self.rows(
-            "SELECT r.provider_order_id FROM payments p JOIN payment_requests r"
-            " ON r.id = p.payment_request_id WHERE p.id = $1",
-            refund["payment_id"],
-        )[0]["provider_order_id"]
-        if self.world.run(self.world.gateway_refund(order, refund["amount"], refund["currency"])):
-            self.crashed.add(order)
+        """An approved refund reaches the gateway, which refunds and then loses its answer (as
+        a crash or a dropped connection would): only asking the gateway can settle it."""
+        sandbox = self.world.app.state.providers.sandbox
+        before = sandbox.refund_answer
+        sandbox.refund_answer = "lose"
+        try:
+            self.approve_refund(index, by_requester=False)
+        finally:
+            sandbox.refund_answer = before
 
     def _held(self) -> list[Any]:
         return self.rows(
@@ -649,22 +642,9 @@ class MoneyModel(RuleBasedStateMachine):
 
     def _check_ledger(self) -> None:
         books = self._snapshot()
-        unsettled = set(self.crashed)
-        # A refund the gateway did not answer stays PROCESSING until a person (or, once it
-        # lands, the settle worker) confirms it: compare only orders with none in flight.
-        for r in books.refunds:
-            if r["status"] == "PROCESSING":
-                order = next(
-                    q["provider_order_id"]
-                    for p in books.payments
-                    if p["id"] == r["payment_id"]
-                    for q in books.requests
-                    if q["id"] == p["payment_request_id"]
-                )
-                unsettled.add(order)
         _enforce(
             {
-                "gateway_ledger_is_ours": inv.gateway_ledger_is_ours(books, unsettled),
+                "gateway_ledger_is_ours": inv.gateway_ledger_is_ours(books),
                 "money_on_closed_links_is_recorded": inv.money_on_closed_links_is_recorded(books),
             }
         )
