@@ -33,7 +33,12 @@ from tests.money_world import World, local
 # --- invariants main cannot satisfy yet --------------------------------------------------------
 # Each is still computed every step; PAYABLE_MODEL_STRICT=1 (make explore-money) enforces them
 # too. Remove a name once its missing piece is on main.
-NOT_YET: dict[str, str] = {}
+NOT_YET: dict[str, str] = {
+    # No worker looks a closed (EXPIRED) link up again, and closing a booking (cancel, no-show)
+    # does not cancel its links' gateway orders: money paid late on such a link whose callback
+    # is lost never reaches our books (tests/test_money_regressions.py, LOST_ON_CLOSED_LINK).
+    "money_on_closed_links_is_recorded": "closed links looked up again or cancelled at the gateway",
+}
 # Steps main answers with a 500 today, skipped unless strict (each is a regression test):
 # a price cut (applyDiscount, fewer participants) while a link is open trips the database guard
 # on open links, because pricing does not withdraw the overpriced link first.
@@ -170,9 +175,13 @@ class MoneyModel(RuleBasedStateMachine):
 
     # --- bookings ---------------------------------------------------------------------------
 
-    @initialize(target=bookings)
-    def first_booking(self) -> BookingRef:
-        return self._create_clinic("15000.00", 1)
+    @initialize(target=bookings, paid=st.booleans())
+    def first_booking(self, paid: bool) -> BookingRef:
+        """Most examples start from money counted, so refunds have something to work on."""
+        booking = self._create_clinic("15000.00", 1)
+        if paid:
+            self.open_link_and_pay(booking, "deliver")
+        return booking
 
     def _create_clinic(self, price: str, parts: int) -> BookingRef:
         self._count("create_clinic")
@@ -240,12 +249,15 @@ class MoneyModel(RuleBasedStateMachine):
             return None
         return LinkRef(request["id"], request["providerOrderId"], request["paymentUrl"])
 
-    def _link(self, index: int) -> LinkRef | None:
-        """One of the tenant's links, any status, oldest first (an index shrinks to the first)."""
+    def _link(self, index: int, payable: bool = False) -> LinkRef | None:
+        """One of the tenant's links, newest first (an index shrinks to the newest); with
+        ``payable``, only those whose order the gateway would still take money on."""
+        open_only = " AND o.state IN ('CREATED', 'CHALLENGE')" if payable else ""
         row = self._pick(
             self.rows(
-                "SELECT id, provider_order_id, payment_url FROM payment_requests"
-                " WHERE tenant_id = $1 ORDER BY created_at, id",
+                "SELECT r.id, r.provider_order_id, r.payment_url FROM payment_requests r"
+                " JOIN sandbox_orders o ON o.id::text = r.provider_order_id"
+                " WHERE r.tenant_id = $1" + open_only + " ORDER BY r.created_at DESC, r.id",
                 self._tenant(),
             ),
             index,
@@ -268,26 +280,14 @@ class MoneyModel(RuleBasedStateMachine):
             self._count("pay")
             self.world.run(self._pay(link, callback))
 
-    @rule(
-        which=PICK,
-        callback=st.sampled_from(["deliver", "duplicate", "drop"]),
-        challenge=st.booleans(),
-    )
-    def pay(self, which: int, callback: str, challenge: bool) -> None:
-        link = self._link(which)
-        if link is None:
-            return
+    def pay(self, link: LinkRef, callback: str, challenge: bool) -> None:
         self._count("pay")
         self.world.run(self._pay(link, callback, challenge=challenge))
 
-    @rule(which=PICK, fraction=FRACTIONS, callback=st.sampled_from(["deliver", "drop"]))
-    def pay_a_different_amount(self, which: int, fraction: str, callback: str) -> None:
+    def pay_a_different_amount(self, link: LinkRef, fraction: str, callback: str) -> None:
         """The gateway captures another amount than the link asked. The sandbox page's
         ``amount`` field (branch h-sandbox) does it; until then the sandbox's own order is
         edited before the customer pays, which is the same fact seen from our side."""
-        link = self._link(which)
-        if link is None:
-            return
         self._count("pay_a_different_amount")
         asked = self.rows(
             "SELECT amount FROM sandbox_orders WHERE id = $1", uuid.UUID(link.order_id)
@@ -302,16 +302,37 @@ class MoneyModel(RuleBasedStateMachine):
         )
         self.world.run(self._pay(link, callback, amount=amount))
 
-    @rule(which=PICK, callback=st.sampled_from(["deliver", "drop"]))
-    def pay_late(self, which: int, callback: str) -> None:
+    def pay_late(self, link: LinkRef, callback: str) -> None:
         """The customer pays after the link expired (the sandbox's ``late=1``; today's sandbox
         takes money on an expired order anyway)."""
-        link = self._link(which)
-        if link is None:
-            return
         self._count("pay_late")
         self.world.run(self.world.lapse(link.uuid))
         self.world.run(self._pay(link, callback, late=True))
+
+    @rule(
+        booking=bookings,
+        which=PICK,
+        how=st.sampled_from(["approve", "approve_3ds", "other_amount", "late", "decline"]),
+        callback=st.sampled_from(["deliver", "duplicate", "drop"]),
+        fraction=FRACTIONS,
+    )
+    def customer_pays(
+        self, booking: BookingRef, which: int, how: str, callback: str, fraction: str
+    ) -> None:
+        """The customer on the gateway's page of one of the links still open there: pays (after
+        3-D Secure), pays another amount, pays after the expiry, or declines. With no link
+        open at the gateway, one is sent for ``booking`` first."""
+        link = self._link(which, payable=True) or self._open_link(booking, 60)
+        if link is None:
+            return  # nothing is payable: the booking is paid or closed
+        if how in ("approve", "approve_3ds"):
+            self.pay(link, callback, challenge=how == "approve_3ds")
+        elif how == "other_amount":
+            self.pay_a_different_amount(link, fraction, callback)
+        elif how == "late":
+            self.pay_late(link, callback)
+        else:
+            self.decline(link)
 
     async def _pay(
         self,
@@ -342,11 +363,7 @@ class MoneyModel(RuleBasedStateMachine):
         finally:
             settings.sandbox_callback = before
 
-    @rule(which=PICK)
-    def decline(self, which: int) -> None:
-        link = self._link(which)
-        if link is None:
-            return
+    def decline(self, link: LinkRef) -> None:
         self._count("decline")
 
         async def go() -> None:
@@ -358,10 +375,6 @@ class MoneyModel(RuleBasedStateMachine):
 
     # --- callbacks, lookups, workers ------------------------------------------------------------
 
-    @rule(
-        which=PICK,
-        state=st.sampled_from([OrderState.PAID, OrderState.DECLINED, OrderState.EXPIRED]),
-    )
     def stray_callback(self, which: int, state: OrderState) -> None:
         """A signed callback out of order (e.g. a stale DECLINED after PAID); it only wakes the
         server up, which then asks the gateway."""
@@ -374,6 +387,26 @@ class MoneyModel(RuleBasedStateMachine):
         status = self.world.run(self.world.send_callback(body))
         assert status == 200, status
 
+    @rule(
+        which=PICK,
+        what=st.sampled_from(
+            ["return_page", "refresh", "paid", "declined", "expired", "expire", "withdraw"]
+        ),
+    )
+    def link_news(self, which: int, what: str) -> None:
+        """Something happens to a link: the browser's return page, a refresh, a signed callback
+        out of order (PAID, DECLINED, EXPIRED), its time running out, staff withdrawing it."""
+        if what == "return_page":
+            self.return_page(which)
+        elif what == "refresh":
+            self.refresh(which)
+        elif what in ("paid", "declined", "expired"):
+            self.stray_callback(which, OrderState[what.upper()])
+        elif what == "expire":
+            self.expire(which)
+        else:
+            self.cancel_link(which)
+
     @precondition(lambda self: bool(self.sent))
     @rule(index=PICK)
     def redeliver_callback(self, index: int) -> None:
@@ -382,7 +415,6 @@ class MoneyModel(RuleBasedStateMachine):
         status = self.world.run(self.world.send_callback(self._pick(self.sent, index)))
         assert status == 200, status
 
-    @rule(which=PICK)
     def return_page(self, which: int) -> None:
         link = self._link(which)
         if link is None:
@@ -391,14 +423,12 @@ class MoneyModel(RuleBasedStateMachine):
         response = self.world.run(self.world.client.get(f"/payments/return/{link.uuid}"))
         assert response.status_code == 200, response.text
 
-    @rule(which=PICK)
     def refresh(self, which: int) -> None:
         link = self._link(which)
         if link is None:
             return
         self.call("refresh", {"id": link.id})
 
-    @rule(which=PICK)
     def expire(self, which: int) -> None:
         """The link's time runs out; the sweeper finds it."""
         link = self._link(which)
@@ -413,7 +443,6 @@ class MoneyModel(RuleBasedStateMachine):
         self._count("poller_round")
         self.world.run(self.world.run_poller(self._tenant()))
 
-    @rule(which=PICK)
     def cancel_link(self, which: int) -> None:
         link = self._link(which)
         if link is None:
@@ -422,7 +451,6 @@ class MoneyModel(RuleBasedStateMachine):
 
     # --- changes to the booking -----------------------------------------------------------------
 
-    @rule(booking=bookings, fraction=st.sampled_from(["0.10", "0.50", "0.90"]))
     def discount(self, booking: BookingRef, fraction: str) -> None:
         if self._known_500("price_cut_with_open_link", booking):
             return
@@ -434,7 +462,6 @@ class MoneyModel(RuleBasedStateMachine):
                 {"input": {"bookingId": booking.id, "amount": str(amount), "reason": "loyal"}},
             )
 
-    @rule(booking=bookings, people=st.integers(1, 5))
     def change_participants(self, booking: BookingRef, people: int) -> None:
         if booking.kind == "TOUR" and not self._known_500("price_cut_with_open_link", booking):
             self.call(
@@ -442,7 +469,6 @@ class MoneyModel(RuleBasedStateMachine):
                 {"input": {"bookingId": booking.id, "participantCount": people, "reason": "x"}},
             )
 
-    @rule(booking=bookings, shift=st.integers(1, 3))
     def transfer(self, booking: BookingRef, shift: int) -> None:
         if booking.kind == "CLINIC":
             start = datetime(2031, 1, 1, 8, tzinfo=UTC) + timedelta(hours=shift * 7 + _tick())
@@ -477,11 +503,9 @@ class MoneyModel(RuleBasedStateMachine):
                 },
             )
 
-    @rule(booking=bookings, cause=st.sampled_from(["CUSTOMER_REQUEST", "WEATHER"]))
     def cancel(self, booking: BookingRef, cause: str) -> None:
         self.call("cancel", {"input": {"bookingId": booking.id, "reason": "x", "cause": cause}})
 
-    @rule(booking=bookings)
     def cancel_departure(self, booking: BookingRef) -> None:
         if booking.kind != "TOUR":
             return
@@ -500,7 +524,6 @@ class MoneyModel(RuleBasedStateMachine):
             },
         )
 
-    @rule(booking=bookings)
     def no_show(self, booking: BookingRef) -> None:
         """The service starts (the clock moves past it), then nobody came."""
         started = {
@@ -512,6 +535,33 @@ class MoneyModel(RuleBasedStateMachine):
         }[booking.kind]
         self.rows(started, booking.uuid)
         self.call("noShow", {"input": {"bookingId": booking.id, "reason": "absent"}})
+
+    @rule(
+        booking=bookings,
+        how=st.sampled_from(["discount", "participants", "transfer"]),
+        fraction=st.sampled_from(["0.10", "0.50", "0.90"]),
+        count=st.integers(1, 5),
+    )
+    def change_booking(self, booking: BookingRef, how: str, fraction: str, count: int) -> None:
+        """A price cut (discount, fewer participants), a rise (more), or a move in time."""
+        if how == "discount":
+            self.discount(booking, fraction)
+        elif how == "participants":
+            self.change_participants(booking, count)
+        else:
+            self.transfer(booking, min(count, 3))
+
+    @rule(
+        booking=bookings,
+        how=st.sampled_from(["cancel", "weather", "departure", "no_show"]),
+    )
+    def close_booking(self, booking: BookingRef, how: str) -> None:
+        if how in ("cancel", "weather"):
+            self.cancel(booking, "WEATHER" if how == "weather" else "CUSTOMER_REQUEST")
+        elif how == "departure":
+            self.cancel_departure(booking)
+        else:
+            self.no_show(booking)
 
     # --- refunds and held money -----------------------------------------------------------------
 
@@ -542,7 +592,6 @@ class MoneyModel(RuleBasedStateMachine):
             status,
         )
 
-    @rule(index=PICK, by_requester=st.booleans())
     def approve_refund(self, index: int, by_requester: bool) -> None:
         requested = self._refunds("REQUESTED")
         refund = requested[-1] if index == 10**6 and requested else self._pick(requested, index)
@@ -556,7 +605,6 @@ class MoneyModel(RuleBasedStateMachine):
             as_=approver or self.accountant,
         )
 
-    @rule(index=PICK)
     def reject_refund(self, index: int) -> None:
         refund = self._pick(self._refunds("REQUESTED"), index)
         if refund is not None:
@@ -566,8 +614,6 @@ class MoneyModel(RuleBasedStateMachine):
                 as_=self.accountant,
             )
 
-    @precondition(lambda self: self.features.lose_refund_answer)
-    @rule(index=PICK)
     def crash_mid_refund(self, index: int) -> None:
         """An approved refund reaches the gateway, which refunds and then loses its answer (as
         a crash or a dropped connection would): only asking the gateway can settle it."""
@@ -579,6 +625,49 @@ class MoneyModel(RuleBasedStateMachine):
         finally:
             sandbox.refund_answer = before
 
+    def kill_mid_refund(self, index: int) -> None:
+        """The process dies while the gateway refunds: the approval's request is killed once
+        the gateway has moved the money (the sandbox never answers), as a crash would."""
+        refund = self._pick(self._refunds("REQUESTED"), index)
+        if refund is None:
+            return
+        self._count("kill_mid_refund")
+        order = self.rows(
+            "SELECT r.provider_order_id FROM payments p JOIN payment_requests r"
+            " ON r.id = p.payment_request_id WHERE p.id = $1",
+            refund["payment_id"],
+        )[0]["provider_order_id"]
+        sandbox = self.world.app.state.providers.sandbox
+        before = sandbox.refund_answer
+        sandbox.refund_answer = "hang"
+        try:
+            approval = self.accountant.data(
+                MUTATIONS["approveRefund"], {"id": _gid("Refund", refund["id"])}
+            )
+            self.world.run(self.world.killed_once(approval, order))
+        finally:
+            sandbox.refund_answer = before
+
+    @rule(
+        index=PICK,
+        decision=st.sampled_from(
+            ["approve", "approve_own", "reject", "approve_answer_lost", "approve_killed"]
+        ),
+    )
+    def decide_refund(self, index: int, decision: str) -> None:
+        """An accountant (or the admin who asked) decides a requested refund; the gateway may
+        lose its answer, or the process may die while the gateway refunds."""
+        if decision in ("approve", "approve_own"):
+            self.approve_refund(index, by_requester=decision == "approve_own")
+        elif decision == "reject":
+            self.reject_refund(index)
+        elif not self.features.lose_refund_answer:
+            return  # the sandbox's refund_answer knob is not there yet
+        elif decision == "approve_answer_lost":
+            self.crash_mid_refund(index)
+        else:
+            self.kill_mid_refund(index)
+
     def _held(self) -> list[Any]:
         return self.rows(
             "SELECT id FROM payments WHERE tenant_id = $1 AND state IN ('HELD', 'MANUAL_REVIEW')"
@@ -587,26 +676,24 @@ class MoneyModel(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: self.features.held_money)
-    @rule(index=PICK)
-    def accept_held(self, index: int) -> None:
+    @rule(index=PICK, accept=st.booleans(), with_lost_answer=st.booleans())
+    def decide_held(self, index: int, accept: bool, with_lost_answer: bool) -> None:
+        """A person accepts held money (it counts from now on) or returns it (a refund of all
+        of it, which may meet the gateway's lost answer too)."""
         payment = self._pick(self._held(), index)
-        if payment is not None:
-            self.call(
-                "acceptHeld",
-                {"input": {"paymentId": _gid("Payment", payment["id"]), "reason": "ok"}},
-                as_=self.accountant,
-            )
-
-    @precondition(lambda self: self.features.held_money)
-    @rule(index=PICK)
-    def return_held(self, index: int) -> None:
-        payment = self._pick(self._held(), index)
-        if payment is not None:
-            self.call(
-                "returnHeld",
-                {"input": {"paymentId": _gid("Payment", payment["id"]), "reason": "not ours"}},
-                as_=self.accountant,
-            )
+        if payment is None:
+            return
+        variables = {"input": {"paymentId": _gid("Payment", payment["id"]), "reason": "decided"}}
+        if accept:
+            self.call("acceptHeld", variables, as_=self.accountant)
+            return
+        sandbox = self.world.app.state.providers.sandbox
+        before = sandbox.refund_answer
+        sandbox.refund_answer = "lose" if with_lost_answer else before
+        try:
+            self.call("returnHeld", variables, as_=self.accountant)
+        finally:
+            sandbox.refund_answer = before
 
     @rule(index=PICK)
     def resolve_task(self, index: int) -> None:
@@ -654,6 +741,10 @@ class MoneyModel(RuleBasedStateMachine):
         if self.tenant_id is None:
             return
         books = self._snapshot()
+        for p in books.payments:  # what the run reached, for the test's summary
+            self.world.seen.add(f"payment {p['state']}")
+        for r in books.refunds:
+            self.world.seen.add(f"refund {r['status']}")
         _enforce({name: check(books) for name, check in inv.EVERY_STEP.items()})
 
     def teardown(self) -> None:

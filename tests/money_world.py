@@ -10,6 +10,7 @@ the loop keeps serving the app (and the sandbox's own callbacks) while a step wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class World:
     examples: int = 0
     steps: int = 0
     rule_counts: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)  # payment states and refund statuses reached
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run one coroutine on the app's loop and wait for it (from the machine's thread)."""
@@ -156,6 +158,23 @@ class World:
             pass
         if refund_workers is not None:
             await refund_workers.settle_open(state.db, state.providers)
+
+    async def killed_once(self, work: Coroutine[Any, Any, Any], order_id: str) -> None:
+        """Run ``work`` and kill it as soon as the gateway holds a new refund of ``order_id``
+        (or after a few seconds, e.g. when the approval was refused and nothing was sent)."""
+        refunds = (
+            "SELECT count(*) FROM sandbox_operations WHERE order_id = $1::uuid"
+            " AND operation = 'REFUND'"
+        )
+        already = await self.db.fetchval(refunds, order_id)
+        task = asyncio.ensure_future(work)
+        for _ in range(250):
+            if task.done() or await self.db.fetchval(refunds, order_id) > already:
+                break
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def run_sweeper(self) -> int:
         return await workers.sweep_expired(self.app.state.db, self.app.state.providers)

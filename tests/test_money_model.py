@@ -22,8 +22,8 @@ from tests.api import Api
 from tests.money_model import MoneyModel
 from tests.money_world import World
 
-EXAMPLES = int(os.environ.get("PAYABLE_MODEL_EXAMPLES", "25"))
-STEPS = int(os.environ.get("PAYABLE_MODEL_STEPS", "30"))
+EXAMPLES = int(os.environ.get("PAYABLE_MODEL_EXAMPLES", "35"))
+STEPS = int(os.environ.get("PAYABLE_MODEL_STEPS", "35"))
 EXPLORING = "PAYABLE_MODEL_EXAMPLES" in os.environ
 
 PROFILE = settings(
@@ -51,6 +51,7 @@ async def test_money_path_keeps_its_books(
     await asyncio.to_thread(run_state_machine_as_test, MoneyModel, settings=PROFILE)
 
     print("money model:", world.examples, "examples", world.steps, "steps", world.rule_counts)
+    print("reached:", sorted(world.seen))
     # The run explored what it should: several examples, and the money-moving rules ran.
     assert world.examples >= min(EXAMPLES, 5)
     for rule in ("pay", "approveRefund", "requestRefund", "settle_and_reconcile", "link"):
