@@ -1,7 +1,11 @@
-# payable against an external PostgreSQL: docker run -e DATABASE_URL=... -e PAYABLE_JWT_SECRET=... -p 8000:8000
+# payable against an external PostgreSQL:
+#   docker run -e DATABASE_URL=... -e PAYABLE_JWT_SECRET=... -e PAYABLE_DEFAULT_PROVIDER=arca \
+#     -e PAYABLE_ARCA_USERNAME=... -e PAYABLE_ARCA_PASSWORD=... -p 8000:8000
+# Production mode: it refuses to start if a tenant would pay through the sandbox test gateway
+# (add -e PAYABLE_ENV=demo for a test deployment).
 FROM python:3.12-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PAYABLE_ENV=production
 WORKDIR /app
 
 COPY pyproject.toml README.md ./

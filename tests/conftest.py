@@ -77,6 +77,7 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def app(database_url: str) -> AsyncIterator[object]:
     settings = Settings(
+        env="development",  # the sandbox is every test tenant's default gateway
         db_pool_size=25,
         public_url="http://payable.test",
         workers_enabled=False,  # tests run the workers' rounds themselves

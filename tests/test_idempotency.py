@@ -1,4 +1,7 @@
-"""Idempotency keys: a repeated create replays the first booking instead of making a second one."""
+"""Idempotency keys: a repeated create replays the first booking instead of making a second one.
+
+Byte-for-byte replay of the first answer is in test_idempotent_replay.py.
+"""
 
 from __future__ import annotations
 
@@ -134,8 +137,8 @@ async def test_keys_are_per_tenant(api: Api, db: asyncpg.Connection) -> None:
     assert await counts(db, other.tenant) == {"bookings": 1, "events": 1, "keys": 1}
 
 
-async def test_refused_attempt_does_not_burn_the_key(api: Api, db: asyncpg.Connection) -> None:
-    """A refusal rolls the key back with everything else: a corrected retry may reuse it."""
+async def test_a_refusal_spends_the_key(api: Api, db: asyncpg.Connection) -> None:
+    """A refusal is the key's answer, as in Stripe: a corrected request needs a new key."""
     # Given a request refused by validation (the slot ends before it starts)
     key = new_key()
     valid = clinic_input()
@@ -144,23 +147,26 @@ async def test_refused_attempt_does_not_burn_the_key(api: Api, db: asyncpg.Conne
     refused = await create(api, CLINIC, invalid, key)
     assert [e["code"] for e in refused["errors"]] == ["INVALID_SLOT"]
 
-    # Then the key was not stored
-    assert await counts(db, api.tenant) == {"bookings": 0, "events": 0, "keys": 0}
+    # Then the key was stored, with nothing else
+    assert await counts(db, api.tenant) == {"bookings": 0, "events": 0, "keys": 1}
 
-    # When the corrected request is sent under the same key, then repeated
-    corrected = await create(api, CLINIC, valid, key)
-    repeat = await create(api, CLINIC, valid, key)
+    # When the corrected request is sent under the same key, then under a new one
+    reused = await create(api, CLINIC, valid, key)
+    corrected = await create(api, CLINIC, valid, new_key())
 
-    # Then the corrected request books once and its repeat replays it
-    assert corrected["errors"] == [] and repeat["errors"] == []
-    assert repeat["booking"]["id"] == corrected["booking"]["id"]
-    assert await counts(db, api.tenant) == {"bookings": 1, "events": 1, "keys": 1}
+    # Then the same key is refused as reused, and the new key books once
+    assert [(e["code"], e["field"]) for e in reused["errors"]] == [
+        ("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
+    ]
+    assert reused["booking"] is None
+    assert corrected["errors"] == [] and corrected["booking"]["status"] == "AWAITING_PAYMENT"
+    assert await counts(db, api.tenant) == {"bookings": 1, "events": 1, "keys": 2}
 
 
-async def test_repeat_of_a_refused_request_is_refused_again(
+async def test_repeat_of_a_refused_request_gets_the_same_refusal(
     api: Api, db: asyncpg.Connection
 ) -> None:
-    """A refusal is not remembered: the same bad request is validated (and refused) anew."""
+    """A refusal is remembered under its key: the repeat gets it again and nothing is written."""
     # Given a tour request refused for its participant count
     key, invalid = new_key(), tour_input(participantCount=0)
     first = await create(api, TOUR, invalid, key)
@@ -168,11 +174,11 @@ async def test_repeat_of_a_refused_request_is_refused_again(
     # When it is sent again under the same key
     repeat = await create(api, TOUR, invalid, key)
 
-    # Then both answers carry the same refusal and nothing was written
+    # Then both answers carry the same refusal, and only the key was written
     assert first == repeat
     assert [e["code"] for e in repeat["errors"]] == ["INVALID_PARTICIPANT_COUNT"]
     assert repeat["booking"] is None
-    assert await counts(db, api.tenant) == {"bookings": 0, "events": 0, "keys": 0}
+    assert await counts(db, api.tenant) == {"bookings": 0, "events": 0, "keys": 1}
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256], ids=["empty", "256-chars"])

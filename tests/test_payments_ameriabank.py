@@ -4,16 +4,17 @@ verified by GetPaymentDetails (the browser's return page, refreshPaymentStatus, 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from payable.core import ids
+from payable.core import clock, ids
 from payable.providers.ameriabank import AmeriabankProvider, AmeriaConfig
 from tests.api import CREATE_COURSE, Api, course_input
 from tests.fakes.ameriabank_gateway import CLIENT_ID, PASSWORD, USERNAME, FakeAmeria
-from tests.payments_api import REFRESH, booking, request_link
+from tests.payments_api import CREATE_REQUEST, REFRESH, booking, request_link
 
 
 @pytest.fixture
@@ -68,3 +69,38 @@ async def test_the_webhook_route_does_not_exist_for_a_bank_without_callbacks(
     client: httpx.AsyncClient,
 ) -> None:
     assert (await client.post("/webhooks/ameriabank", content=b"{}")).status_code == 404
+
+
+# --- link lifetimes: never longer than the vPOS payment page (Timeout <= 1200 s) ---------------
+
+
+async def test_links_end_with_the_vpos_page(api: Api, gateway: FakeAmeria) -> None:
+    # Given an Ameriabank tenant and two bookings
+    first = await api.data(CREATE_COURSE, {"input": course_input()})
+    second = await api.data(CREATE_COURSE, {"input": course_input()})
+    before = clock.now()
+
+    # When one link takes the default expiry and the other asks for an hour and a half
+    default = await request_link(api, first["createCourseEnrollment"]["booking"]["id"])
+    sent = gateway.last("InitPayment")
+    refused = (
+        await api.data(
+            CREATE_REQUEST,
+            {
+                "input": {
+                    "bookingId": second["createCourseEnrollment"]["booking"]["id"],
+                    "expiresInMinutes": 90,
+                }
+            },
+        )
+    )["createPaymentRequest"]
+
+    # Then the default is capped to the page's 20 minutes and the explicit 90 refused
+    minutes = (datetime.fromisoformat(default["expiresAt"]) - before).total_seconds() / 60
+    assert 19.9 <= minutes <= 20.5
+    assert sent["Timeout"] in (1199, 1200)
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("EXPIRY_BEYOND_GATEWAY_SESSION", "expiresInMinutes")
+    ]
+    assert "closes after 20 minutes" in refused["errors"][0]["message"]
+    assert [op for op, _ in gateway.calls].count("InitPayment") == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from payable.core import ids
+from payable.core import clock, ids
 from payable.payments import workers
 from payable.providers.arca import ArcaConfig, ArcaProvider
 from tests.api import CREATE_CLINIC, Api, clinic_input
@@ -133,3 +133,53 @@ async def test_gateway_down_keeps_the_link_pending_until_the_poller_resolves_it(
     assert [e["code"] for e in refused["errors"]] == ["PROVIDER_UNAVAILABLE"]
     assert (stored["status"], stored["last_error"]) == ("PENDING", "PROVIDER_UNAVAILABLE")
     assert (await booking(api, booking_id))["paymentStatus"] == "PAID"
+
+
+# --- link lifetimes: never longer than ArCa's payment page (20 minutes) ------------------------
+
+
+def _minutes_from_now(expires_at: str, before: datetime) -> float:
+    return (datetime.fromisoformat(expires_at) - before).total_seconds() / 60
+
+
+async def test_the_default_link_lives_as_long_as_the_arca_page(api: Api, gateway: FakeArca) -> None:
+    # Given an ArCa tenant asking for a link without an expiry (the default is 60 minutes)
+    created = await api.data(CREATE_CLINIC, {"input": clinic_input()})
+    booking_id = created["createClinicAppointment"]["booking"]["id"]
+    before = clock.now()
+
+    # When the link is created
+    link = await request_link(api, booking_id)
+
+    # Then it ends with the bank's page: 20 minutes, not 60
+    assert 19.9 <= _minutes_from_now(link["expiresAt"], before) <= 20.5
+    assert gateway.last("register")["sessionTimeoutSecs"] in ("1199", "1200")
+    assert link["status"] == "PENDING"
+
+
+async def test_an_explicit_expiry_beyond_the_arca_page_is_refused(
+    api: Api, gateway: FakeArca, db: asyncpg.Connection
+) -> None:
+    created = await api.data(CREATE_CLINIC, {"input": clinic_input()})
+    booking_id = created["createClinicAppointment"]["booking"]["id"]
+    _, local = ids.from_global_id(booking_id)
+
+    refused = (
+        await api.data(CREATE_REQUEST, {"input": {"bookingId": booking_id, "expiresInMinutes": 21}})
+    )["createPaymentRequest"]
+    allowed = await request_link(api, booking_id, expiresInMinutes=20)
+
+    assert refused["paymentRequest"] is None
+    assert refused["errors"] == [
+        {
+            "code": "EXPIRY_BEYOND_GATEWAY_SESSION",
+            "field": "expiresInMinutes",
+            "message": "the arca payment page closes after 20 minutes:"
+            " expiresInMinutes must be 1 to 20",
+        }
+    ]
+    assert [name for name, _ in gateway.calls] == ["register"]  # only the allowed one
+    assert (
+        await db.fetchval("SELECT count(*) FROM payment_requests WHERE booking_id = $1", local) == 1
+    )
+    assert allowed["status"] == "PENDING"

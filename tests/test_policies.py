@@ -187,7 +187,6 @@ async def test_an_unknown_policy_code_is_refused(api: Api) -> None:
         ("lateCancellationRefundPercent", 101),
         ("noShowRefundPercent", 101),
         ("code", "   "),
-        ("code", "x" * 65),
     ],
 )
 async def test_invalid_terms_are_refused(

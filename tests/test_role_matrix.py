@@ -94,6 +94,7 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
         STAFF,
     ),
     ("markNoShow", "input: $input", {"input": {"bookingId": TOUR}}, MANAGERS),
+    ("completeBooking", "input: $input", {"input": {"bookingId": CLINIC}}, MANAGERS),
     (
         "cancelTourDeparture",
         "input: $input",
@@ -114,6 +115,19 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
         STAFF,
     ),
     ("approveRefund", "refundId: $id", {"id": _gid("Refund")}, {ADMIN, ACCOUNTANT}),
+    (
+        "acceptHeldPayment",
+        "input: $input",
+        {"input": {"paymentId": _gid("Payment"), "reason": "x"}},
+        MANAGERS | {ACCOUNTANT},
+    ),
+    ("setRefundFourEyes", "required: $required", {"required": True}, {ADMIN}),
+    (
+        "returnHeldPayment",
+        "input: $input",
+        {"input": {"paymentId": _gid("Payment"), "reason": "x"}},
+        {ADMIN, ACCOUNTANT},
+    ),
     (
         "rejectRefund",
         "input: $input",

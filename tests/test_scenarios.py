@@ -132,8 +132,8 @@ async def test_clinic_deposit_paid_moved_then_cancelled_late_with_partial_refund
         e["node"] for e in after["timeline"]["edges"] if e["node"]["type"] == "RESCHEDULED"
     )
     assert (
-        json.loads(moved["data"])["old"]["slot_start"]
-        != json.loads(moved["data"])["new"]["slot_start"]
+        json.loads(moved["data"])["old"]["slotStart"]
+        != json.loads(moved["data"])["new"]["slotStart"]
     )
 
 

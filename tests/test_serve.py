@@ -51,7 +51,11 @@ def _start(env: dict[str, str], *extra: str) -> tuple[str, subprocess.Popen[byte
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    env = os.environ | {"DATABASE_URL": database_url, "PAYABLE_JWT_SECRET": JWT_SECRET}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "PAYABLE_JWT_SECRET": JWT_SECRET,
+        "PAYABLE_ENV": "development",  # tenants pay through the sandbox
+    }
     base, process = _start(env)
     yield base, process
     if process.poll() is None:
@@ -121,6 +125,7 @@ def test_several_worker_processes_serve_one_database(database_url: str) -> None:
         "DATABASE_URL": database_url,
         "PAYABLE_JWT_SECRET": JWT_SECRET,
         "PAYABLE_WORKERS_ENABLED": "false",
+        "PAYABLE_ENV": "development",
     }
     base, process = _start(env, "--workers", "2")
     token = issue(

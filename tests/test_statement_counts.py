@@ -20,6 +20,22 @@ LIST = "query($first: Int) { bookings(first: $first) { totalCount edges { cursor
 )
 MAX_STATEMENTS = 12
 
+FILTERED = (
+    "query($first: Int, $filter: BookingFilter) { bookings(first: $first, filter: $filter) {"
+    " totalCount edges { cursor node { nextDueDate nextDueAmount { amount currency } "
+    + BOOKING_FIELDS
+    + " } } pageInfo { hasNextPage endCursor } } }"
+)
+# Each filter matches more than 30 of the seeded 100 bookings (every third is a clinic, a
+# course, a tour); together they use every kind of sub-select the filter builds.
+FILTERS = [
+    {"branchId": "center", "serviceFrom": "2030-01-01"},
+    {"courseId": "python", "groupId": "evening"},
+    {"packageId": "dilijan", "tourDate": "2030-06-01"},
+    {"customerRef": "traveller-1", "crmReference": None, "reference": None},
+    {"serviceFrom": "2030-01-01", "serviceTo": "2030-12-31"},
+]
+
 
 async def _seed(api: Api, count: int) -> None:
     documents = [
@@ -36,9 +52,11 @@ async def _seed(api: Api, count: int) -> None:
             assert next(iter(created.values()))["errors"] == []
 
 
-async def _statements_for_page(api: Api, first: int) -> int:
+async def _statements_for_page(
+    api: Api, first: int, document: str = LIST, **variables: object
+) -> int:
     with api.count_statements() as statements:
-        data = await api.data(LIST, {"first": first})
+        data = await api.data(document, {"first": first, **variables})
     assert len(data["bookings"]["edges"]) == first
     return len(statements)
 
@@ -52,3 +70,14 @@ async def test_listing_100_costs_the_same_statements_as_listing_10(api: Api) -> 
     print(f"statements: page of 10 = {ten}, page of 100 = {hundred}")
     assert ten == hundred
     assert hundred <= MAX_STATEMENTS
+
+
+async def test_filtered_lists_cost_the_same_statements_for_any_page_size(api: Api) -> None:
+    await _seed(api, 100)
+
+    for where in FILTERS:
+        five = await _statements_for_page(api, 5, FILTERED, filter=where)
+        thirty = await _statements_for_page(api, 30, FILTERED, filter=where)
+
+        assert (where, five) == (where, thirty)
+        assert thirty <= MAX_STATEMENTS

@@ -250,6 +250,7 @@ async def payable_serve(database_url: str, log: Path) -> AsyncIterator[Served]:
         "DATABASE_URL": database_url,
         "PAYABLE_JWT_SECRET": JWT_SECRET,
         "PAYABLE_WORKERS_ENABLED": "false",  # keep background rounds off other tests' tenants
+        "PAYABLE_ENV": "development",  # tenants pay through the sandbox
     }
     port = free_port()
     with log.open("wb") as sink:

@@ -92,6 +92,7 @@ REFUSALS = [
             ("nan", "NaN"),
             ("infinity", "Infinity"),
             ("too-large", "1000000000000.00"),
+            ("huge-exponent", "1e400"),  # too large to quantize: once a masked 500
             ("json-float", 15000.5),
             ("json-whole-float", 15000.0),
         ]
@@ -327,15 +328,7 @@ CASES = [
         for label, document, given in [
             ("empty", CREATE_CLINIC, clinic_input(customerRef="")),
             ("blank", CREATE_COURSE, course_input(customerRef="   ")),
-            ("too-long", CREATE_TOUR, tour_input(customerRef="x" * 129)),
         ]
-    ),
-    pytest.param(
-        CREATE_CLINIC,
-        clinic_input(crmReference="c" * 129),
-        "INVALID_CRM_REFERENCE",
-        "crmReference",
-        id="crm-reference-too-long",
     ),
     # Vertical ids
     pytest.param(
@@ -344,9 +337,6 @@ CASES = [
         "INVALID_FIELD",
         "specialistId",
         id="blank-id",
-    ),
-    pytest.param(
-        CREATE_TOUR, tour_input(packageId="p" * 129), "INVALID_FIELD", "packageId", id="long-id"
     ),
     pytest.param(
         CREATE_TOUR,

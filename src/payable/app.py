@@ -20,11 +20,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
+from payable.graphql import exchange as idempotent_http
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
+from payable.idempotency import service as idempotency
+from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
 from payable.payments import workers
 from payable.providers.registry import Providers
+from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
@@ -53,6 +57,9 @@ class PayableGraphQL(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
+        exchange = None
+        if request.scope["type"] == "http":
+            exchange = request.state.exchange = idempotent_http.Exchange()
         return Context(
             db=self.db,
             providers=self.providers,
@@ -62,7 +69,43 @@ class PayableGraphQL(GraphQL):
             auth_error=error,
             request=request,
             response=response,
+            exchange=exchange,
         )
+
+    async def execute_single(  # the signature strawberry calls (by keyword)
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> Any:
+        """Fingerprint the request before it runs; note whether its answer is worth keeping."""
+        exchange = context.exchange
+        if exchange is not None:
+            exchange.fingerprint = idempotency.fingerprint(
+                request_data.query, request_data.operation_name, request_data.variables
+            )
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        if exchange is not None:
+            exchange.failed = bool(result.errors)
+        return result
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Send a repeat the first answer's bytes; keep a first answer before sending it."""
+        response = await super().run(request, context, root_value)
+        exchange = getattr(request.state, "exchange", None)
+        if exchange is None:
+            return response
+        return await idempotent_http.finish(exchange=exchange, response=response, db=self.db)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Subscriptions authenticate in connection_init: {"Authorization": "Bearer …"}."""
@@ -98,6 +141,7 @@ def create_app(
     *, database_url: str, jwt_secret: str, settings: Settings | None = None
 ) -> Starlette:
     settings = settings or get_settings()
+    sandbox_guard.check(settings)  # before anything opens: production never takes test money
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
     hub = EventHub(
@@ -124,17 +168,22 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         hub.start()
-        worker = (
-            asyncio.create_task(workers.run(db, providers, settings))
+        background = (
+            [
+                asyncio.create_task(workers.run(db, providers, settings)),
+                asyncio.create_task(
+                    idempotency_sweeper.run(db, interval_seconds=settings.worker_interval_seconds)
+                ),
+            ]
             if settings.workers_enabled
-            else None
+            else []
         )
-        log.info("started", workers=settings.workers_enabled)
+        log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
-        if worker is not None:
-            worker.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await worker
+                await task
         await hub.stop()
         await providers.close()
         await db.dispose()
@@ -149,7 +198,8 @@ def create_app(
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
-            *sandbox_pages.routes,
+            # The sandbox's hosted page exists in development and demo mode only.
+            *(sandbox_pages.routes if settings.sandbox_enabled else []),
         ],
         lifespan=lifespan,
     )

@@ -45,7 +45,10 @@ def database_url() -> Iterator[str]:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
-    demo: bool = typer.Option(False, help="Seed a demo tenant and print a token for GraphiQL."),
+    demo: bool = typer.Option(
+        False,
+        help="Seed a demo tenant and print a token for GraphiQL; PAYABLE_ENV defaults to demo.",
+    ),
     workers: int = typer.Option(1, min=1, help="Server processes (they share the database)."),
 ) -> None:
     """Run the GraphQL server (migrating the database first)."""
@@ -54,11 +57,18 @@ def serve(
     from payable.app import create_app
     from payable.db.migrate import upgrade
     from payable.logging import configure
+    from payable.sandbox import guard
     from payable.secrets_store import jwt_secret
 
     settings = get_settings()
     if "public_url" not in settings.model_fields_set:  # links point at this very server
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    if demo and settings.env is None:  # --demo pays with the sandbox: say so, never silently
+        settings = settings.model_copy(update={"env": "demo"})
+    refusal = guard.refusal(settings)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
     configure(settings.log_level)
     secret = jwt_secret(settings)
     with database_url() as url:
@@ -80,7 +90,10 @@ def serve(
             return
         # Each worker process builds its own app from the environment this one settled.
         os.environ.update(
-            DATABASE_URL=url, PAYABLE_JWT_SECRET=secret, PAYABLE_PUBLIC_URL=settings.public_url
+            DATABASE_URL=url,
+            PAYABLE_JWT_SECRET=secret,
+            PAYABLE_PUBLIC_URL=settings.public_url,
+            PAYABLE_ENV=settings.environment,  # an embedded database stays development
         )
         uvicorn.run(
             "payable.app:from_environment",
@@ -180,6 +193,7 @@ def reconcile(
 
     from payable.core.errors import DomainError
     from payable.db.engine import Database
+    from payable.providers.registry import Providers
     from payable.reconciliation import importer, queries, service
 
     async def run(url: str) -> str:
@@ -201,9 +215,17 @@ def reconcile(
                     progress=lambda p: bar.update(p.bytes_read - bar.pos),
                 )
                 bar.update(size - bar.pos)
-            summary = await service.reconcile(
-                db=db, tenant_id=tenant_id, provider=provider, day=date.fromisoformat(day)
-            )
+            providers = Providers(db, get_settings())
+            try:
+                summary = await service.reconcile(
+                    db=db,
+                    tenant_id=tenant_id,
+                    provider=provider,
+                    day=date.fromisoformat(day),
+                    gateway=providers.configured(provider),
+                )
+            finally:
+                await providers.close()
         finally:
             await db.dispose()
         state = "already imported" if imported.already_imported else "imported"

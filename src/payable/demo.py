@@ -101,8 +101,8 @@ async def _bookings(session, principal: Principal) -> None:  # type: ignore[no-u
             basics=_basics(f"patient-{n + 1}", price),
             appointment=appointment,
         )
-    # A dental plan paid as a deposit and a balance.
-    start = tomorrow_9 + timedelta(days=2)
+    # A dental plan paid as a deposit now and the balance before the visit.
+    start = tomorrow_9 + timedelta(days=14)
     await clinic.create(
         session=session,
         principal=principal,

@@ -9,6 +9,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+Environment = Literal["development", "demo", "production"]
+# Published in this repository: it authenticates nothing, so production never accepts it.
+SANDBOX_PUBLIC_SECRET = "sandbox-development-secret"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAYABLE_", extra="ignore")
@@ -16,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PAYABLE_DATABASE_URL")
     )
+    # PAYABLE_ENV. Unset: development on the embedded database, production with DATABASE_URL,
+    # so a server pointed at a real database never takes test money by default.
+    env: Environment | None = None
     data_dir: Path = Path(".payable")
     jwt_secret: str | None = None
     jwt_ttl_hours: int = 12
@@ -31,9 +38,10 @@ class Settings(BaseSettings):
     tenant_providers: dict[str, str] = {}
     provider_timeout_seconds: float = 10.0
 
-    # The embedded sandbox gateway: signing secrets (the first signs; any verifies, for
-    # rotation) and how it delivers callbacks, so late, duplicate and lost ones can be tried.
-    sandbox_webhook_secrets: list[str] = ["sandbox-development-secret"]
+    # The embedded sandbox gateway (development and demo only): signing secrets (the first
+    # signs; any verifies, for rotation; none set: the public one) and how it delivers
+    # callbacks, so late, duplicate and lost ones can be tried.
+    sandbox_webhook_secrets: list[str] = []
     sandbox_callback: Literal["deliver", "duplicate", "drop"] = "deliver"
     sandbox_callback_delay_seconds: float = 0.0
     # After refunding: answer, lose the answer, or hang (crash tests of exactly-once refunds).
@@ -59,6 +67,25 @@ class Settings(BaseSettings):
     workers_enabled: bool = True
     poll_pending_after_minutes: float = 5.0
     worker_interval_seconds: float = 30.0
+    # Confirmed bookings complete this long after their service ended (unless marked otherwise).
+    complete_after_hours: float = 24.0
+
+    @property
+    def environment(self) -> Environment:
+        return self.env or ("production" if self.database_url else "development")
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """The sandbox test gateway exists only in development and demo mode."""
+        return self.environment != "production"
+
+    @property
+    def sandbox_secrets(self) -> list[str]:
+        fallback = [SANDBOX_PUBLIC_SECRET] if self.sandbox_enabled else []
+        return self.sandbox_webhook_secrets or fallback
+
+    # How long an idempotency key keeps its first answer (Stripe: 24 h); later it is new again.
+    idempotency_retention_hours: float = 24.0
 
 
 @lru_cache

@@ -19,6 +19,12 @@ class BookingStatus(enum.StrEnum):
     COMPLETED = "COMPLETED"
 
 
+# A booking that can still change: not cancelled, no-show or completed.
+LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
+# Whose unpaid installments are still owed: a delivered service is still to be paid for.
+OWING = (*LIVE, BookingStatus.COMPLETED.value)
+
+
 class PaymentStatus(enum.StrEnum):
     """Derived from verified money only."""
 

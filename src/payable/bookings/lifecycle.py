@@ -1,4 +1,5 @@
 """Closing bookings: cancellation, weather cancellation, no-show, a whole tour departure.
+(Completion, the other way a booking ends, is ``bookings.completion``.)
 
 Cancellation, no-show and refund are different things: closing a booking never moves money.
 It shows a refund path (see ``policies.quotes``) and people decide.
@@ -10,24 +11,24 @@ import enum
 import uuid
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import changes
 from payable.bookings import service as bookings
-from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.enums import LIVE, BookingKind, BookingStatus
 from payable.bookings.models import Booking
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.core.text import REASON_MAX, limit, require_reason
+from payable.payments import links
 from payable.payments import status as payment_status
-from payable.payments import transitions
 from payable.payments.enums import PaymentRequestStatus
 from payable.payments.models import PaymentRequest
-from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 from payable.verticals import VERTICALS
 from payable.verticals.tour.models import TourBooking
-
-LIVE = (BookingStatus.AWAITING_PAYMENT.value, BookingStatus.CONFIRMED.value)
 
 
 class ChangeCause(enum.StrEnum):
@@ -35,12 +36,6 @@ class ChangeCause(enum.StrEnum):
     OPERATOR = "OPERATOR"
     WEATHER = "WEATHER"
     PROVIDER = "PROVIDER"
-
-
-def require_reason(reason: str | None, field: str = "reason") -> str:
-    if reason is None or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", field)
-    return reason.strip()
 
 
 async def cancel(
@@ -65,9 +60,12 @@ async def mark_no_show(
 ) -> uuid.UUID:
     """Only once the service has begun: before that it is a (late) cancellation."""
     permissions.require(principal, permissions.Action.MARK_NO_SHOW)
+    if reason is not None:
+        reason = limit(reason, field="reason", max_length=REASON_MAX) or None
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
+    changes.require_live(booking)
     vertical = VERTICALS[BookingKind(booking.kind)]
     detail = await session.get(vertical.detail_model, booking.id)
     starts = vertical.service_start(detail)
@@ -122,28 +120,25 @@ async def _close(
     actor: str,
     reason: str | None,
 ) -> None:
-    if booking.status not in LIVE:
-        raise DomainError(
-            "BOOKING_CLOSED", f"the booking is already {booking.status.lower()}", "bookingId"
-        )
-    old = booking.status
-    await session.execute(
-        update(Booking)
-        .where(Booking.id == booking.id)
-        .values(status=status.value, closed_at=clock.now(), close_cause=cause)
-    )
+    changes.require_live(booking)
+    before = changes.snapshot(booking, "status")
+    booking.status = status.value
+    booking.closed_at = clock.now()
+    booking.close_cause = cause
     if status is BookingStatus.NO_SHOW:
-        event = "NO_SHOW"
+        event = EventType.NO_SHOW
+    elif cause == ChangeCause.WEATHER:
+        event = EventType.WEATHER_CANCELLED
     else:
-        event = "WEATHER_CANCELLED" if cause == ChangeCause.WEATHER else "CANCELLED"
-    await timeline.append(
+        event = EventType.CANCELLED
+    await changes.record(
         session=session,
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        type=event,
+        booking=booking,
+        event=event,
         actor=actor,
         reason=reason,
-        data={"status": {"old": old, "new": status.value}, "cause": cause},
+        before=before,
+        cause=cause,
     )
     active = (
         await session.execute(
@@ -155,7 +150,8 @@ async def _close(
             .with_for_update()
         )
     ).scalars()
-    for request in list(active):  # money that still arrives on them goes to review
-        await transitions.expire(session=session, request=request, actor=actor)
+    for request in list(active):  # withdrawn (cancelled at the gateway by the worker); money
+        # that still arrives on them is held
+        await links.withdraw(session, request, actor=actor, reason=reason)
     await VERTICALS[BookingKind(booking.kind)].on_close(session, booking)
     await payment_status.recompute(session, booking.id)

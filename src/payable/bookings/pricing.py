@@ -10,24 +10,29 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings.models import Booking, Installment
 from payable.core import clock, permissions
 from payable.core.errors import DomainError
-from payable.core.money import parse_amount
+from payable.core.money import Currency, Money, parse_amount
 from payable.core.principal import Principal
+from payable.payments import links
 from payable.payments import status as payment_status
+from payable.timeline.events import EventType
 
 ADJUSTMENT_LABEL = "price adjustment"
 
 
 async def set_price(
-    session: AsyncSession, booking: Booking, new_price: Decimal
-) -> dict[str, object]:
-    """Change the price and the schedule together; what changed, for the event."""
+    session: AsyncSession, booking: Booking, new_price: Decimal, *, actor: str, reason: str
+) -> Money:
+    """Change the price and the schedule together; what is now paid beyond the price.
+
+    Open links that would ask more than their installment now owes are withdrawn in the same
+    transaction. The caller snapshots ``booking.price`` first: this sets it on the loaded row."""
     if new_price <= 0:
         raise DomainError("INVALID_AMOUNT", "the price must stay above zero", "price")
     difference = new_price - booking.price
@@ -47,19 +52,11 @@ async def set_price(
         )
     elif difference < 0:
         await _lower_owed(session, booking, -difference)
-    await session.execute(update(Booking).where(Booking.id == booking.id).values(price=new_price))
-    old_price = booking.price
     booking.price = new_price
     await session.flush()
+    await links.withdraw_overpriced(session, booking_id=booking.id, actor=actor, reason=reason)
     await payment_status.recompute(session, booking.id)
-    return {
-        "price": {
-            "old": f"{old_price:.2f}",
-            "new": f"{new_price:.2f}",
-            "currency": booking.currency,
-        },
-        "overpaid": f"{max(booking.amount_paid - new_price, Decimal(0)):.2f}",
-    }
+    return Money(max(booking.amount_paid - new_price, Decimal(0)), Currency(booking.currency))
 
 
 async def _lower_owed(session: AsyncSession, booking: Booking, cut: Decimal) -> None:
@@ -105,15 +102,18 @@ async def discount(
     cut = parse_amount(amount, field="amount")
     if cut >= booking.price:
         raise DomainError("INVALID_DISCOUNT", "a discount must leave a price above zero", "amount")
-    priced = await set_price(session, booking, booking.price - cut)
+    before = changes.snapshot(booking, "price")
+    overpaid = await set_price(
+        session, booking, booking.price - cut, actor=principal.sub, reason=reason
+    )
     await changes.record(
         session=session,
         booking=booking,
-        event="DISCOUNT_APPLIED",
+        event=EventType.DISCOUNT_APPLIED,
         actor=principal.sub,
         reason=reason,
-        old={},
-        new={"discount": f"{cut:.2f}"},
-        **priced,
+        before=before,
+        discount=Money(cut, Currency(booking.currency)),
+        overpaid=overpaid,
     )
     return booking.id

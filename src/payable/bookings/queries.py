@@ -12,7 +12,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from payable.bookings import search
 from payable.bookings.models import Booking, Installment
+from payable.bookings.search import BookingFilter
 from payable.verticals import VERTICALS
 
 
@@ -20,13 +22,6 @@ from payable.verticals import VERTICALS
 class BookingView:
     booking: Booking
     detail: SQLModel  # the vertical's row
-
-
-@dataclass(frozen=True, slots=True)
-class BookingFilter:
-    kind: str | None = None
-    status: str | None = None
-    payment_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +48,7 @@ def _views(rows: Iterable) -> list[BookingView]:
 
 
 def _filtered(query, tenant_id: uuid.UUID, where: BookingFilter):
-    query = query.where(Booking.tenant_id == tenant_id)
-    if where.kind:
-        query = query.where(Booking.kind == where.kind)
-    if where.status:
-        query = query.where(Booking.status == where.status)
-    if where.payment_status:
-        query = query.where(Booking.payment_status == where.payment_status)
-    return query
+    return query.where(*search.conditions(tenant_id, where))
 
 
 async def page(
@@ -83,6 +71,14 @@ async def page(
     query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
     views = _views((await session.execute(query)).all())
     return views[:first], len(views) > first
+
+
+async def matching(
+    *, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter
+) -> list[BookingView]:
+    """Every matching booking, oldest first: for lists bounded by nature (one departure)."""
+    query = _filtered(_with_details(), tenant_id, where).order_by(Booking.created_at, Booking.id)
+    return _views((await session.execute(query)).all())
 
 
 async def count(*, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
-from payable.bookings.enums import InstallmentStatus
+from payable.bookings.enums import BookingStatus, InstallmentStatus
+from payable.core import text
 from payable.core.errors import DomainError
 from payable.core.money import Currency, Money, parse_amount
 
@@ -77,7 +80,8 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
                 "INVALID_GRACE_DAYS", "graceDays must be 0 to 365", f"{field}.graceDays"
             )
         default = f"installment {position}"
-        label = (spec.label or default).strip()[:64] or default
+        label = text.limit(spec.label or "", field=f"{field}.label", max_length=text.LABEL_MAX)
+        label = label or default
         amount = parse_amount(spec.amount, field=f"{field}.amount")
         planned.append(PlannedInstallment(amount, spec.due_date, spec.grace_days, label))
     total = sum((p.amount for p in planned), Decimal("0.00"))
@@ -100,3 +104,25 @@ def installment_status(
     if today <= due_date + timedelta(days=grace_days):
         return InstallmentStatus.DUE
     return InstallmentStatus.OVERDUE
+
+
+class ScheduleLine(Protocol):
+    sequence: int
+    amount_due: Decimal
+    amount_paid: Decimal
+    due_date: date
+
+
+Line = TypeVar("Line", bound=ScheduleLine)
+
+
+# A cancelled or no-show booking collects nothing more, whatever its schedule still shows.
+_OWES_NOTHING = (BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
+
+
+def next_due(lines: Iterable[Line], *, status: str) -> Line | None:
+    """The earliest line still owing money (by due date, then sequence); None when none is owed."""
+    if status in _OWES_NOTHING:
+        return None
+    owing = [line for line in lines if line.amount_paid < line.amount_due]
+    return min(owing, key=lambda line: (line.due_date, line.sequence), default=None)

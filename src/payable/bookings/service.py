@@ -13,17 +13,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import schedule
+from payable.bookings import dates, schedule
 from payable.bookings.enums import BookingStatus, PaymentStatus
 from payable.bookings.models import Booking, Installment
 from payable.bookings.schedule import InstallmentSpec, PlannedInstallment
-from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core import clock, permissions, text
+from payable.core.errors import NotFound
 from payable.core.money import Money
 from payable.core.principal import Principal
 from payable.customers import service as customers
 from payable.policies import service as policies
 from payable.timeline import service as timeline
+from payable.timeline.data import encode_keys
+from payable.timeline.events import EventType
 
 if TYPE_CHECKING:
     from payable.verticals.base import Vertical
@@ -56,9 +58,11 @@ class BookingBasics:
 class NewBooking:
     vertical: Vertical
     basics: BookingBasics
-    details: dict[str, object]  # the vertical's own fields, as recorded in the CREATED event
+    details: dict[str, object]  # the vertical's own fields, recorded (encoded) in CREATED
     add_details: AddDetails
     schedule: list[PlannedInstallment] | None = None  # default: the basics' schedule
+    # The last business day anything may fall due: the service's day (see ``bookings.dates``).
+    due_by: date | None = None
 
 
 async def create(*, session: AsyncSession, principal: Principal, new: NewBooking) -> uuid.UUID:
@@ -67,10 +71,10 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
     tenant_id = principal.tenant_id
     kind, basics = new.vertical.kind, new.basics
     planned = new.schedule if new.schedule is not None else basics.schedule(clock.today())
-    if basics.crm_reference is not None and len(basics.crm_reference) > 128:
-        raise DomainError(
-            "INVALID_CRM_REFERENCE", "crmReference is longer than 128 characters", "crmReference"
-        )
+    if new.due_by is not None:
+        dates.due_by(planned, basics.installments, new.due_by)
+    if basics.crm_reference is not None:
+        text.limit(basics.crm_reference, field="crmReference", max_length=text.REFERENCE_MAX)
     policy_version_id = await policies.current_version_id(
         session=session, tenant_id=tenant_id, kind=kind, code=basics.policy_code
     )
@@ -114,7 +118,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
         session=session,
         tenant_id=tenant_id,
         booking_id=booking_id,
-        type="CREATED",
+        type=EventType.CREATED,
         actor=principal.sub,
         data={
             "kind": kind.value,
@@ -124,7 +128,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
                 {"amount": f"{p.amount:.2f}", "dueDate": p.due_date.isoformat(), "label": p.label}
                 for p in planned
             ],
-            **new.details,
+            **encode_keys(new.details),
         },
     )
     return booking_id

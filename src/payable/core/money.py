@@ -51,12 +51,12 @@ def parse_amount(value: object, *, field: str, allow_zero: bool = False) -> Deci
         raise DomainError("INVALID_AMOUNT", f"{value!r} is not a decimal amount", field) from None
     if not amount.is_finite():
         raise DomainError("INVALID_AMOUNT", "amount must be a finite number", field)
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise DomainError("INVALID_AMOUNT", "amount must be greater than zero", field)
+    if amount > MAX_AMOUNT:  # before quantizing, which cannot hold a huge exponent such as 1e400
+        raise DomainError("INVALID_AMOUNT", "amount is too large", field)
     if amount != amount.quantize(_QUANTUM):
         raise DomainError(
             "INVALID_AMOUNT", f"amount has more than {MINOR_DIGITS} decimal places", field
         )
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise DomainError("INVALID_AMOUNT", "amount must be greater than zero", field)
-    if amount > MAX_AMOUNT:
-        raise DomainError("INVALID_AMOUNT", "amount is too large", field)
     return amount.quantize(_QUANTUM)

@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     CANCEL_BOOKING = "cancel bookings"
     CANCEL_DEPARTURE = "cancel a whole tour departure"
     MARK_NO_SHOW = "mark no-shows"
+    COMPLETE_BOOKING = "mark bookings completed"
     REQUEST_REFUND = "request refunds"
     DECIDE_REFUND = "approve or reject refunds"
     PAUSE_ACCESS = "pause or resume enrollments"
@@ -30,9 +31,15 @@ class Action(enum.StrEnum):
     RECONCILE = "import gateway reports and reconcile"
     ACCEPT_HELD = "accept held money"
     RETURN_HELD = "return held money"
+    TENANT_SETTINGS = "change the tenant's rules"
+    READ_FREE_TEXT = "read reasons and other free text"
+    READ_DEPARTURES = "read tour departures"
 
 
-_STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
+_FRONT_DESK = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
+# Staff: the tenant's own people. Integrators are machines of other parties: they see types,
+# codes and amounts, never what a person wrote (reasons, labels, notes).
+_STAFF = _FRONT_DESK | {Role.ACCOUNTANT}
 _MANAGERS = frozenset({Role.ADMIN, Role.OPERATOR})
 _MONEY = frozenset({Role.ADMIN, Role.ACCOUNTANT})
 
@@ -40,26 +47,30 @@ _MONEY = frozenset({Role.ADMIN, Role.ACCOUNTANT})
 # accountants decide refunds and close reviews but do not change bookings.
 MATRIX: dict[Action, frozenset[Role]] = {
     Action.READ: frozenset(Role),
-    Action.CREATE_BOOKING: _STAFF,
-    Action.REQUEST_PAYMENT: _STAFF,
-    Action.CHECK_PAYMENT: _STAFF | {Role.ACCOUNTANT},
-    Action.CHANGE_BOOKING: _STAFF,
-    Action.CANCEL_BOOKING: _STAFF,
+    Action.CREATE_BOOKING: _FRONT_DESK,
+    Action.REQUEST_PAYMENT: _FRONT_DESK,
+    Action.CHECK_PAYMENT: _STAFF,
+    Action.CHANGE_BOOKING: _FRONT_DESK,
+    Action.CANCEL_BOOKING: _FRONT_DESK,
     Action.CANCEL_DEPARTURE: _MANAGERS,
     Action.MARK_NO_SHOW: _MANAGERS,
-    Action.REQUEST_REFUND: _STAFF,
+    Action.COMPLETE_BOOKING: _MANAGERS,
+    Action.REQUEST_REFUND: _FRONT_DESK,
     Action.DECIDE_REFUND: _MONEY,
-    Action.PAUSE_ACCESS: _STAFF,
+    Action.PAUSE_ACCESS: _FRONT_DESK,
     Action.OVERRIDE_ACCESS: _MANAGERS,
     Action.APPLY_DISCOUNT: _MANAGERS,
     Action.PUBLISH_POLICY: frozenset({Role.ADMIN}),
-    Action.NOTES: _STAFF,
+    Action.NOTES: _FRONT_DESK,
     Action.RESOLVE_TASK: _MANAGERS | {Role.ACCOUNTANT},
-    Action.REPORTS: _STAFF | {Role.ACCOUNTANT},
+    Action.REPORTS: _STAFF,
     Action.EXPORT_ACCOUNTS: _MONEY,
     Action.RECONCILE: _MONEY,
     Action.ACCEPT_HELD: _MANAGERS | {Role.ACCOUNTANT},
     Action.RETURN_HELD: _MONEY,
+    Action.TENANT_SETTINGS: frozenset({Role.ADMIN}),
+    Action.READ_FREE_TEXT: _STAFF,
+    Action.READ_DEPARTURES: _STAFF,
 }
 
 

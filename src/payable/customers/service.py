@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.core import text
 from payable.core.errors import DomainError
 from payable.customers.models import Customer
 
@@ -16,11 +17,9 @@ async def find_or_create(
     *, session: AsyncSession, tenant_id: uuid.UUID, external_ref: str
 ) -> uuid.UUID:
     """The id of the tenant's customer with ``external_ref``, created on first sight."""
-    ref = external_ref.strip()
-    if not ref or len(ref) > 128:
-        raise DomainError(
-            "INVALID_CUSTOMER_REF", "customerRef must be 1 to 128 characters", "customerRef"
-        )
+    ref = text.limit(external_ref, field="customerRef", max_length=text.REFERENCE_MAX)
+    if not ref:
+        raise DomainError("INVALID_CUSTOMER_REF", "customerRef must not be empty", "customerRef")
     table = Customer.__table__
     await session.execute(
         insert(table)

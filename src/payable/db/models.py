@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from payable.audit.models import AuditEntry
+from payable.bookings import search  # noqa: F401 - the indexes behind booking filters
 from payable.bookings.models import Booking, Installment
 from payable.customers.models import Customer
 from payable.idempotency.models import IdempotencyKey

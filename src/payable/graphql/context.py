@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.db.shared_session import SharedReadSession
+from payable.graphql.exchange import Exchange
 from payable.graphql.loaders import Loaders
 from payable.providers.registry import Providers
 from payable.settings import Settings
-from payable.timeline import notes
+from payable.timeline import visibility as seen
 from payable.timeline.hub import EventHub
 
 
@@ -30,6 +31,7 @@ class Context:
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     request: Any = None
     response: Any = None
+    exchange: Exchange | None = None  # HTTP requests only: what idempotency keeps and replays
     _session: SharedReadSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
@@ -44,8 +46,15 @@ class Context:
     def loaders(self) -> Loaders:
         if self._loaders is None:
             caller = self.caller
-            self._loaders = Loaders(self.read_session, caller.tenant_id, notes.hidden_types(caller))
+            self._loaders = Loaders(
+                self.read_session, caller.tenant_id, self.visibility.hidden_types
+            )
         return self._loaders
+
+    @property
+    def visibility(self) -> seen.Visibility:
+        """What the caller may see of timelines: one rule for every way events go out."""
+        return seen.of(self.caller)
 
     @property
     def caller(self) -> Principal:

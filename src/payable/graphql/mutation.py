@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import strawberry
+from graphql import FieldNode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.audit import service as audit
@@ -15,6 +17,7 @@ from payable.core import permissions
 from payable.core.errors import DomainError, Forbidden
 from payable.core.principal import Principal
 from payable.graphql.context import ctx
+from payable.graphql.exchange import Exchange, Replayed
 from payable.graphql.types.common import UserError
 from payable.idempotency import service as idempotency
 
@@ -36,27 +39,55 @@ async def run(
     idempotency_key: str | None,
     action: Action,
 ) -> Outcome:
-    """Run ``action`` in its own transaction; a DomainError rolls everything back.
+    """Run ``action`` in its own transaction; a DomainError rolls its writes back.
 
-    The role is checked first, so a replayed key never answers a caller who may not act.
+    The role is checked first, so a replayed key never answers a caller who may not act. A
+    repeat of the same HTTP request under a key gets the first answer's bytes (see exchange);
+    another request with the same key and input gets the first result as it stands now.
     """
     context = ctx(info)
     principal = context.caller
     as_data = dataclasses.asdict(request) if dataclasses.is_dataclass(request) else request
+    exchange = context.exchange if _alone(info) else None
     try:
         permissions.require(principal, permission)
         async with context.db.session() as session, session.begin():
-            result_id = await idempotency.run_once(
+            result = await idempotency.run_once(
                 session=session,
                 tenant_id=principal.tenant_id,
                 key=idempotency_key,
                 operation=operation,
                 request=as_data,
+                exchange=exchange.fingerprint if exchange is not None else None,
+                retention=timedelta(hours=context.settings.idempotency_retention_hours),
                 action=lambda: action(session, principal),
             )
     except DomainError as error:
         return Outcome(None, await refusal(info, operation, error))
-    return Outcome(result_id, [])
+    return await _answer(info, operation, result, exchange, idempotency_key)
+
+
+async def _answer(
+    info: strawberry.Info,
+    operation: str,
+    result: idempotency.Result,
+    exchange: Exchange | None,
+    key: str | None,
+) -> Outcome:
+    if result.stored is not None and exchange is not None:
+        exchange.replay = result.stored
+        raise Replayed
+    if result.claimed and exchange is not None and key is not None:
+        exchange.claim = (ctx(info).caller.tenant_id, key)
+    if result.refusal is not None:
+        return Outcome(None, await refusal(info, operation, result.refusal))
+    return Outcome(result.result_id, [])
+
+
+def _alone(info: strawberry.Info) -> bool:
+    """Whether this mutation is the request's only field, so the whole answer is its answer."""
+    selections = info.operation.selection_set.selections
+    return len(selections) == 1 and isinstance(selections[0], FieldNode)
 
 
 async def refusal(info: strawberry.Info, operation: str, error: DomainError) -> list[UserError]:

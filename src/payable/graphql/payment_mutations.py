@@ -12,7 +12,7 @@ from payable.graphql import mutation
 from payable.graphql.context import ctx
 from payable.graphql.types.booking import booking_id
 from payable.graphql.types.payments import PaymentRequest, PaymentRequestPayload
-from payable.payments import lookup
+from payable.payments import expiry, lookup
 from payable.payments import service as payments
 
 
@@ -23,7 +23,13 @@ from payable.payments import service as payments
 class CreatePaymentRequestInput:
     booking_id: strawberry.ID
     installment_id: strawberry.ID | None = None
-    expires_in_minutes: int | None = 60
+    expires_in_minutes: int | None = strawberry.field(
+        default=expiry.DEFAULT_MINUTES,
+        description="How long the link can be paid, 1 to 10080 minutes (7 days), but never"
+        " longer than the gateway's own payment page (ArCa and Ameriabank: 20 minutes). There a"
+        " longer value is refused (EXPIRY_BEYOND_GATEWAY_SESSION, naming the limit), except the"
+        " default 60, which is capped to the page's limit: expiresAt says when the link ends.",
+    )
     return_url: str | None = strawberry.field(
         default=None, description="Where to send the customer afterwards."
     )
@@ -75,7 +81,7 @@ class PaymentMutations:
                 else None,
                 expires_in_minutes=input.expires_in_minutes
                 if input.expires_in_minutes is not None
-                else 60,
+                else expiry.DEFAULT_MINUTES,
                 return_url=input.return_url,
             )
 

@@ -13,6 +13,8 @@ from graphql import GraphQLError
 from payable.bookings import queries as bookings
 from payable.core import ids
 from payable.core.errors import NotFound
+from payable.graphql import booking_filter
+from payable.graphql.booking_filter import BookingFilter
 from payable.graphql.context import ctx
 from payable.graphql.loaders import Loaders
 from payable.graphql.pagination import decode_cursor, encode_cursor, page_size
@@ -70,7 +72,10 @@ class BookingQueries:
         # A global id names its type; a booking id minted for another vertical finds nothing.
         return found if found is not None and type(found).__name__ == type_name else None
 
-    @strawberry.field(description="The caller's bookings, newest first.")
+    @strawberry.field(
+        description="The caller's bookings, newest first; `filter` finds them by reference,"
+        " customer, specialist, day, course group, tour package and more."
+    )
     async def bookings(
         self,
         info: strawberry.Info,
@@ -79,15 +84,14 @@ class BookingQueries:
         kind: BookingKind | None = None,
         status: BookingStatus | None = None,
         payment_status: PaymentStatus | None = None,
+        filter: BookingFilter | None = None,
     ) -> PayableBookingConnection:
         context = ctx(info)
         tenant_id = context.caller.tenant_id
         size = page_size(first)
         position = _position(after)
-        where = bookings.BookingFilter(
-            kind=kind.value if kind else None,
-            status=status.value if status else None,
-            payment_status=payment_status.value if payment_status else None,
+        where = booking_filter.to_domain(
+            filter, kind=kind, status=status, payment_status=payment_status
         )
         session = context.read_session
         views, has_next = await bookings.page(

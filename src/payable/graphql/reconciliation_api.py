@@ -13,7 +13,7 @@ from strawberry.file_uploads import Upload
 from payable.core import ids, permissions
 from payable.core.errors import DomainError
 from payable.core.money import Money as DomainMoney
-from payable.graphql import mutation
+from payable.graphql import guard, mutation
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size
 from payable.graphql.types.booking import PayableBooking, to_graphql
@@ -193,7 +193,11 @@ class ReconciliationMutations:
                 source=upload.file,
             )
             summary = await service.reconcile(
-                db=context.db, tenant_id=principal.tenant_id, provider=provider, day=date
+                db=context.db,
+                tenant_id=principal.tenant_id,
+                provider=provider,
+                day=date,
+                gateway=context.providers.configured(provider),
             )
         except DomainError as error:
             errors = await mutation.refusal(info, "importProviderReport", error)
@@ -218,10 +222,11 @@ class ReconciliationQueries:
     async def reconciliation(
         self, info: strawberry.Info, provider: str, date: dt.date
     ) -> Reconciliation | None:
+        principal = await guard.require(
+            info, operation="reconciliation", permission=permissions.Action.RECONCILE
+        )
         context = ctx(info)
-        principal = context.caller
         try:
-            permissions.require(principal, permissions.Action.RECONCILE)
             # Its own session: it streams a whole day's report, beside the request's reads.
             async with context.db.session() as session:
                 summary = await queries.reconciliation(

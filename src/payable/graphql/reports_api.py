@@ -10,6 +10,7 @@ from graphql import GraphQLError
 
 from payable.core import permissions
 from payable.core.errors import DomainError
+from payable.graphql import guard
 from payable.graphql.context import ctx
 from payable.graphql.types.common import BookingKind, Money
 from payable.graphql.types.schedule import Installment
@@ -32,6 +33,13 @@ class VerticalDay:
     captured: list[Money]
     refunds: int
     refunded: list[Money]
+    test_captured: list[Money] = strawberry.field(
+        description="The part of captured that is test money (the sandbox gateway): nothing"
+        " moved. Only development and demo servers have any."
+    )
+    test_refunded: list[Money] = strawberry.field(
+        description="The part of refunded that is test money (the sandbox gateway)."
+    )
     cancellations: int
     weather_cancellations: int
     no_shows: int
@@ -87,10 +95,11 @@ class ReportQueries:
         description="The day (Asia/Yerevan) per vertical: money, closures, what is due."
     )
     async def daily_summary(self, info: strawberry.Info, date: date) -> DailySummary:
-        context = ctx(info)
-        _require(context.caller)
+        principal = await guard.require(
+            info, operation="dailySummary", permission=permissions.Action.REPORTS
+        )
         found = await daily.summary(
-            session=context.read_session, tenant_id=context.caller.tenant_id, day=date
+            session=ctx(info).read_session, tenant_id=principal.tenant_id, day=date
         )
         return DailySummary(
             date=found.day,
@@ -103,6 +112,8 @@ class ReportQueries:
                     captured=_money(v.captured),
                     refunds=v.refunds,
                     refunded=_money(v.refunded),
+                    test_captured=_money(v.test_captured),
+                    test_refunded=_money(v.test_refunded),
                     cancellations=v.cancellations,
                     weather_cancellations=v.weather_cancellations,
                     no_shows=v.no_shows,
@@ -131,11 +142,12 @@ class ReportQueries:
         description="A month (YYYY-MM): totals per vertical and currency, and its exceptions."
     )
     async def month_close(self, info: strawberry.Info, month: str) -> MonthClose:
-        context = ctx(info)
-        _require(context.caller)
+        principal = await guard.require(
+            info, operation="monthClose", permission=permissions.Action.REPORTS
+        )
         try:
             found = await month_report.close(
-                session=context.read_session, tenant_id=context.caller.tenant_id, month=month
+                session=ctx(info).read_session, tenant_id=principal.tenant_id, month=month
             )
         except DomainError as error:
             raise GraphQLError(error.message, extensions={"code": error.code}) from None
@@ -152,12 +164,4 @@ class ReportQueries:
             exceptions_opened=found.exceptions_opened,
             exceptions_closed=found.exceptions_closed,
             exceptions_open=found.exceptions_open,
-        )
-
-
-def _require(principal) -> None:  # type: ignore[no-untyped-def]
-    if not permissions.allowed(principal, permissions.Action.REPORTS):
-        raise GraphQLError(
-            f"your role may not {permissions.Action.REPORTS.value}",
-            extensions={"code": "FORBIDDEN"},
         )

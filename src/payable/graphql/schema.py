@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from payable.graphql.exchange import Replayed
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -21,6 +24,7 @@ from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
+from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.settings import get_settings
@@ -34,11 +38,20 @@ from payable.verticals.course.graphql import (
     CourseEnrollment,
     CourseMutations,
 )
+from payable.verticals.tour.departure_api import TourDepartureQueries
 from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
 
 Query = merge_types(
     "Query",
-    (BookingQueries, RefundQueries, OperationQueries, ReportQueries, ReconciliationQueries),
+    (
+        BookingQueries,
+        RefundQueries,
+        OperationQueries,
+        ReportQueries,
+        ReconciliationQueries,
+        TenantQueries,
+        TourDepartureQueries,
+    ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
 Mutation = merge_types(
@@ -57,12 +70,23 @@ Mutation = merge_types(
         TourChangeMutations,
         OperationMutations,
         ReconciliationMutations,
+        TenantMutations,
     ),
 )
 
 
+class PayableSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log errors, but not a repeat's stop signal: its stored first answer is what is sent."""
+        super().process_errors(
+            [e for e in errors if not isinstance(e.original_error, Replayed)], execution_context
+        )
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return PayableSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

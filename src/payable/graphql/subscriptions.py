@@ -12,7 +12,7 @@ from payable.graphql.pagination import sequence_cursor
 from payable.graphql.types.booking import booking_id as local_booking_id
 from payable.graphql.types.common import BookingKind
 from payable.graphql.types.timeline import BookingEvent
-from payable.timeline import notes, stream
+from payable.timeline import stream
 
 
 @strawberry.type
@@ -36,7 +36,7 @@ class BookingSubscriptions:
             tenant_id=tenant_id,
             booking_id=local_booking_id(booking_id) if booking_id else None,
             kind=kind.value if kind else None,
-            hidden=notes.hidden_types(context.caller),
+            hidden=context.visibility.hidden_types,
         )
         last = sequence_cursor(after)
         settings = context.settings

@@ -1,1 +1,1 @@
-"""Stored idempotency keys: a repeated mutation returns its first result and changes nothing."""
+"""Stored idempotency keys: a repeated mutation gets its first answer back and changes nothing."""

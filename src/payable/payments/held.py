@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
+from payable.bookings.models import Booking
 from payable.core import permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.principal import Principal
@@ -24,23 +25,16 @@ from payable.timeline import service as timeline
 from payable.timeline.events import EventType
 
 
-async def accept(
-    *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
-) -> uuid.UUID:
-    """HELD -> VERIFIED: counted from now on; beyond what is owed it shows as refundable."""
-    permissions.require(principal, permissions.Action.ACCEPT_HELD)
-    if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+async def lock_held(
+    *, session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID
+) -> Payment:
+    """The held payment, its booking locked first (the one lock order); refused if not held."""
     booking_id = await session.scalar(
-        select(Payment.booking_id).where(
-            Payment.tenant_id == principal.tenant_id, Payment.id == payment_id
-        )
+        select(Payment.booking_id).where(Payment.tenant_id == tenant_id, Payment.id == payment_id)
     )
     if booking_id is None:
         raise NotFound("payment", "paymentId")
-    booking = await bookings.lock(
-        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
-    )
+    await bookings.lock(session=session, tenant_id=tenant_id, booking_id=booking_id)
     payment = await session.scalar(
         select(Payment).where(Payment.id == payment_id).with_for_update()
     )
@@ -49,6 +43,18 @@ async def accept(
         raise DomainError(
             "PAYMENT_NOT_HELD", f"the payment is {payment.state.lower()}", "paymentId"
         )
+    return payment
+
+
+async def accept(
+    *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
+) -> uuid.UUID:
+    """HELD -> VERIFIED: counted from now on; beyond what is owed it shows as refundable."""
+    permissions.require(principal, permissions.Action.ACCEPT_HELD)
+    if not reason or not reason.strip():
+        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+    payment = await lock_held(session=session, tenant_id=principal.tenant_id, payment_id=payment_id)
+    booking = await session.get_one(Booking, payment.booking_id)
     request = await session.get_one(PaymentRequest, payment.payment_request_id)
     await session.execute(
         update(Payment).where(Payment.id == payment.id).values(state=PaymentState.VERIFIED.value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,7 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
-from payable.payments import facts, transitions
+from payable.payments import expiry, facts, transitions
 from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.enums import PaymentState, VerifiedBy
@@ -23,7 +22,6 @@ from payable.payments.models import Payment, PaymentRequest
 from payable.providers.base import OrderRequest, Provider, ProviderError, ProviderUnavailable
 from payable.timeline import service as timeline
 
-MAX_EXPIRY_MINUTES = 7 * 24 * 60
 _CLOSED_BOOKINGS = (BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
 
 
@@ -40,12 +38,9 @@ async def request_payment(
 ) -> uuid.UUID:
     """The installment's active link, or a new one created at the gateway."""
     permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
-    if not 1 <= expires_in_minutes <= MAX_EXPIRY_MINUTES:
-        raise DomainError(
-            "INVALID_EXPIRY",
-            f"expiresInMinutes must be 1 to {MAX_EXPIRY_MINUTES}",
-            "expiresInMinutes",
-        )
+    lifetime = expiry.lifetime(
+        minutes=expires_in_minutes, gateway=provider.name, max_session=provider.max_session
+    )
     if return_url is not None and not return_url.startswith(("https://", "http://")):
         raise DomainError("INVALID_RETURN_URL", "returnUrl must be an http(s) URL", "returnUrl")
     booking = await bookings.lock(
@@ -70,7 +65,7 @@ async def request_payment(
         raise DomainError("INSTALLMENT_PAID", "this installment is paid", "installmentId")
 
     request_id = uuid.uuid4()
-    expires_at = clock.now() + timedelta(minutes=expires_in_minutes)
+    expires_at = clock.now() + lifetime
     amount = Money(owed, Currency(booking.currency))
     try:
         order = await provider.create_order(

@@ -1,4 +1,5 @@
-"""Background work, safe with several server processes: expire links, chase pending ones.
+"""Background work, safe with several server processes: expire links, chase pending ones,
+raise reminders, complete bookings whose service is over.
 
 Rows are claimed with FOR UPDATE SKIP LOCKED and stamped ``checked_at`` in a short
 transaction, so two workers never pick the same request; the gateway is asked after commit.
@@ -13,6 +14,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import ColumnElement, or_, select, update
 
+from payable.bookings import completion
 from payable.core import clock
 from payable.db.engine import Database
 from payable.payments import lookup
@@ -130,6 +132,7 @@ async def _mark_reverse_pending(db: Database, request_id: uuid.UUID) -> None:
 async def run(db: Database, providers: Providers, settings: Settings) -> None:
     """The loop the server runs until it stops."""
     older_than = timedelta(minutes=settings.poll_pending_after_minutes)
+    complete_after = timedelta(hours=settings.complete_after_hours)
     while True:
         try:
             await sweep_expired(db, providers)
@@ -137,6 +140,7 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
             await refund_workers.settle_open(db, providers)
             await reminders.remind(db=db, today=clock.today())
             await poll_pending(db, providers, older_than=older_than)
+            await completion.complete_finished(db=db, after=complete_after)
         except Exception:  # a bad round must not end the loop; it is logged and retried
             log.exception("worker round failed")
         await asyncio.sleep(settings.worker_interval_seconds)

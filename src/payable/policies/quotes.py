@@ -51,6 +51,8 @@ def entitlement(
     """The refund percent the policy gives, and the free-cancellation deadline if still ahead."""
     deadline = starts - timedelta(hours=policy.free_cancellation_hours)
     open_deadline = deadline if now <= deadline else None
+    if status == BookingStatus.COMPLETED.value:
+        return 0, None  # delivered: only money beyond the price is owed back
     if status == BookingStatus.NO_SHOW.value:
         return policy.no_show_refund_percent, None
     if close_cause in _BUSINESS_CAUSES:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.enums import BookingKind
-from payable.core import permissions
+from payable.core import permissions, text
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.policies.models import CancellationPolicy, PolicyVersion
@@ -108,9 +108,9 @@ async def publish(
 ) -> uuid.UUID:
     """A new version of ``code`` (or its first). Bookings keep the version they were made under."""
     permissions.require(principal, permissions.Action.PUBLISH_POLICY)
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise DomainError("INVALID_POLICY", "code must be 1 to 64 characters", "code")
+    code = text.limit(code, field="code", max_length=text.SHORT_MAX)
+    if not code:
+        raise DomainError("INVALID_POLICY", "code must not be blank", "code")
     terms.validate()
     # One publisher at a time per tenant and kind: two new defaults must not cross.
     await session.execute(

@@ -24,7 +24,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -115,6 +115,7 @@ class AmeriabankProvider:
     name = "ameriabank"
     supports_status_lookup = True
     signs_callbacks = False
+    max_session = timedelta(seconds=MAX_TIMEOUT_SECONDS)  # the payment page closes after it
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -92,6 +92,7 @@ class ArcaProvider:
     name = "arca"
     supports_status_lookup = True
     signs_callbacks = True
+    max_session = timedelta(seconds=MAX_SESSION_SECONDS)  # the payment page closes after it
 
     def __init__(
         self,

@@ -10,10 +10,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from payable.core.money import Money
+
+# Gateways whose money is test money: it never moved, whatever their ledger says.
+TEST_GATEWAYS = frozenset({"sandbox"})
+
+
+def is_test_money(provider: str) -> bool:
+    return provider in TEST_GATEWAYS
 
 
 class OrderState(enum.StrEnum):
@@ -93,6 +100,9 @@ class Provider(Protocol):
     supports_status_lookup: bool
     # Whether it sends signed server-to-server callbacks (else /webhooks/<name> does not exist).
     signs_callbacks: bool
+    # How long the gateway's own payment page stays open (None: as long as we ask). A link
+    # never outlives it: past it the customer can no longer pay, whatever the link says.
+    max_session: timedelta | None
 
     async def create_order(self, order: OrderRequest) -> CreatedOrder: ...
 

@@ -38,7 +38,7 @@ class Providers:
         return SandboxGateway(
             own,
             public_url=s.public_url,
-            secrets=s.sandbox_webhook_secrets,
+            secrets=s.sandbox_secrets,
             refund_answer=s.sandbox_refund_answer,
         )
 
@@ -74,6 +74,13 @@ class Providers:
         if name not in ("sandbox", "arca", "ameriabank"):
             raise UnknownProvider(name)
         return getattr(self, name)
+
+    def configured(self, name: str) -> Provider | None:
+        """The gateway if it is known and has its credentials, else None."""
+        try:
+            return self.by_name(name)
+        except UnknownProvider:
+            return None
 
     def for_tenant(self, tenant_slug: str) -> Provider:
         return self.by_name(

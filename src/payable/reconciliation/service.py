@@ -1,8 +1,10 @@
 """Reconciling a day: record each difference once, with one review task for a person.
 
-Nothing else changes: no payment, refund or booking is touched; people decide from the
-tasks. An exception is unique per (tenant, provider, kind, reference), so running again
-(or concurrently: the second run waits on the key, then finds it) records nothing new.
+An exception is unique per (tenant, provider, kind, reference), so running again (or
+concurrently: the second run waits on the key, then finds it) records nothing new. Money the
+gateway took on one of our orders that our books lack is a gateway fact like any other: it
+goes through the one door (``payments.facts``), by a status lookup where the gateway has one,
+else as the report line itself. Nothing else changes; people decide from the tasks.
 """
 
 from __future__ import annotations
@@ -11,23 +13,37 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core.errors import DomainError
 from payable.db.engine import Database
+from payable.payments import facts, lookup
 from payable.payments import status as payment_status
+from payable.payments.enums import VerifiedBy
+from payable.providers.base import OrderState, OrderStatus, Provider
 from payable.reconciliation import formats, matching, queries
-from payable.reconciliation.models import ReconciliationException
+from payable.reconciliation.models import (
+    ExceptionKind,
+    Operation,
+    ReconciliationException,
+    ReportLine,
+)
 from payable.reviews import service as reviews
 from payable.reviews.models import TaskKind
 
 
 async def reconcile(
-    *, db: Database, tenant_id: uuid.UUID, provider: str, day: date
+    *,
+    db: Database,
+    tenant_id: uuid.UUID,
+    provider: str,
+    day: date,
+    gateway: Provider | None = None,
 ) -> matching.Summary:
-    """Compare the day's imported report with our books and record what differs."""
+    """Compare the day's imported report with our books and record what differs; with the
+    ``gateway``, money it took on our orders that we lack is then recorded through the door."""
     formats.parser_for(provider)  # an unknown provider is refused, not reconciled as empty
     async with db.session() as session, session.begin():
         if not await queries.reported(
@@ -41,7 +57,51 @@ async def reconcile(
         found = await queries.with_records(
             session=session, tenant_id=tenant_id, provider=provider, findings=summary.exceptions
         )
+    if gateway is not None:
+        for finding in summary.exceptions:
+            if _ours_but_unrecorded(finding):
+                await _through_the_door(db, gateway, tenant_id, day, finding)
     return replace(summary, exceptions=found)
+
+
+def _ours_but_unrecorded(finding: matching.Finding) -> bool:
+    return (
+        finding.kind is ExceptionKind.MISSING_HERE
+        and finding.operation is Operation.PAYMENT
+        and finding.payment_request_id is not None
+        and finding.theirs is not None
+    )
+
+
+async def _through_the_door(
+    db: Database, gateway: Provider, tenant_id: uuid.UUID, day: date, finding: matching.Finding
+) -> None:
+    assert finding.payment_request_id is not None and finding.theirs is not None
+    if gateway.supports_status_lookup:
+        await lookup.check(db=db, provider=gateway, request_id=finding.payment_request_id)
+        return
+    async with db.session() as session, session.begin():
+        captured_at = await session.scalar(
+            select(ReportLine.occurred_at).where(
+                ReportLine.tenant_id == tenant_id,
+                ReportLine.provider == gateway.name,
+                ReportLine.report_date == day,
+                ReportLine.reference == finding.reference,
+            )
+        )
+        await facts.record(
+            session=session,
+            request_id=finding.payment_request_id,
+            tenant_id=tenant_id,
+            status=OrderStatus(
+                provider_order_id=finding.provider_order_id or "",
+                state=OrderState.PAID,
+                amount=finding.theirs,
+                provider_reference=finding.reference,
+                captured_at=captured_at,
+            ),
+            source=VerifiedBy.PROVIDER_REPORT,
+        )
 
 
 async def _record(session: AsyncSession, tenant_id: uuid.UUID, summary: matching.Summary) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.db.grouping import by_id, grouped
+from payable.payments.models import Payment
 from payable.refunds.models import Refund
 
 
@@ -31,11 +32,15 @@ async def by_ids(
 async def group_of(
     *, session: AsyncSession, tenant_id: uuid.UUID, refund_id: uuid.UUID
 ) -> list[Refund]:
-    """Every refund created by the same request as ``refund_id`` (newest payment first)."""
+    """Every refund created by the same request as ``refund_id`` (newest payment first).
+
+    A request's refunds share one transaction's ``created_at``: the payments order them.
+    """
     group = select(Refund.group_id).where(Refund.id == refund_id).scalar_subquery()
     query = (
         select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
         .where(Refund.tenant_id == tenant_id, Refund.group_id == group)
-        .order_by(Refund.created_at, Refund.id)
+        .order_by(Refund.created_at, Payment.verified_at.desc(), Refund.id)
     )
     return list((await session.execute(query)).scalars())

@@ -20,8 +20,8 @@ from payable.core import clock, permissions
 from payable.core.errors import DomainError, NotFound
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
-from payable.payments.enums import PaymentState
-from payable.payments.models import Payment
+from payable.payments import held
+from payable.policies import quotes
 from payable.refunds import ledger
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
@@ -134,7 +134,9 @@ async def return_held(
     """Send held money back: one approved refund of the whole amount (sent after commit)."""
     permissions.require(principal, permissions.Action.RETURN_HELD)
     reason = _required(reason)
-    payment = await _locked_held(session, principal, payment_id)
+    payment = await held.lock_held(
+        session=session, tenant_id=principal.tenant_id, payment_id=payment_id
+    )
     busy = await session.scalar(
         select(Refund.id).where(Refund.payment_id == payment.id, Refund.status.in_(IN_FLIGHT))
     )
@@ -157,28 +159,6 @@ async def return_held(
     await session.flush()
     await event(session, refund, EventType.REFUND_APPROVED, principal.sub, reason, held=True)
     return refund.id
-
-
-async def _locked_held(
-    session: AsyncSession, principal: Principal, payment_id: uuid.UUID
-) -> Payment:
-    booking_id = await session.scalar(
-        select(Payment.booking_id).where(
-            Payment.tenant_id == principal.tenant_id, Payment.id == payment_id
-        )
-    )
-    if booking_id is None:
-        raise NotFound("payment", "paymentId")
-    await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=booking_id)
-    payment = await session.scalar(
-        select(Payment).where(Payment.id == payment_id).with_for_update()
-    )
-    assert payment is not None
-    if payment.state != PaymentState.HELD.value:
-        raise DomainError(
-            "PAYMENT_NOT_HELD", f"the payment is {payment.state.lower()}", "paymentId"
-        )
-    return payment
 
 
 async def _four_eyes(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
@@ -265,3 +245,25 @@ async def event(
             **extra,
         },
     )
+
+
+async def request_quoted(
+    *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
+) -> list[uuid.UUID]:
+    """Request what the booking's own policy quotes now, if anything (e.g. a cancelled
+    departure); the refunds created, which someone else still approves."""
+    found = await quotes.quote(
+        session=session, tenant_id=principal.tenant_id, booking_id=booking_id
+    )
+    if found.refundable <= 0:
+        return []
+    first = await request_refund(
+        session=session,
+        principal=principal,
+        booking_id=booking_id,
+        amount=found.refundable,
+        reason=reason,
+        payment_id=None,
+    )
+    group = select(Refund.group_id).where(Refund.id == first).scalar_subquery()
+    return list((await session.scalars(select(Refund.id).where(Refund.group_id == group))).all())

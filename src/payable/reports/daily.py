@@ -11,12 +11,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings.enums import BookingKind
-from payable.bookings.lifecycle import LIVE
+from payable.bookings.enums import LIVE, OWING, BookingKind
 from payable.bookings.models import Booking, Installment
 from payable.reports import ledger
 from payable.reports.periods import day_range
 from payable.reviews.models import ReviewTask, TaskStatus
+from payable.timeline.events import EventType
 from payable.timeline.models import BookingEvent
 from payable.verticals.tour.models import TourBooking
 
@@ -32,6 +32,9 @@ class VerticalDay:
     captured: Amounts = field(default_factory=dict)
     refunds: int = 0
     refunded: Amounts = field(default_factory=dict)
+    # The part of captured and refunded that is sandbox test money (development and demo).
+    test_captured: Amounts = field(default_factory=dict)
+    test_refunded: Amounts = field(default_factory=dict)
     cancellations: int = 0
     weather_cancellations: int = 0
     no_shows: int = 0
@@ -70,18 +73,22 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
             line.payments += 1
             paid_bookings[line.kind].add(move.booking_id)
             _add(line.captured, move.currency, move.amount)
+            if move.test_money:
+                _add(line.test_captured, move.currency, move.amount)
         else:
             line.refunds += 1
             _add(line.refunded, move.currency, move.amount)
+            if move.test_money:
+                _add(line.test_refunded, move.currency, move.amount)
     for kind, ids in paid_bookings.items():
         per_kind[kind].bookings_paid = len(ids)
 
     for kind, count in await _deposits(session, tenant_id, start, end):
         per_kind[BookingKind(kind)].deposits_paid = count
     closures = {
-        "CANCELLED": "cancellations",
-        "WEATHER_CANCELLED": "weather_cancellations",
-        "NO_SHOW": "no_shows",
+        EventType.CANCELLED: "cancellations",
+        EventType.WEATHER_CANCELLED: "weather_cancellations",
+        EventType.NO_SHOW: "no_shows",
     }
     for kind, event, count in await _events(session, tenant_id, start, end, list(closures)):
         setattr(per_kind[BookingKind(kind)], closures[event], count)
@@ -90,7 +97,7 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
         select(Booking.kind, Booking.currency, func.sum(Booking.price - Booking.amount_paid))
         .where(
             Booking.tenant_id == tenant_id,
-            Booking.status.in_(LIVE),
+            Booking.status.in_(OWING),
             Booking.price > Booking.amount_paid,
         )
         .group_by(Booking.kind, Booking.currency)
@@ -129,7 +136,7 @@ async def _deposits(session: AsyncSession, tenant_id: uuid.UUID, start, end):  #
     )
     first_paid = (
         select(BookingEvent.booking_id, func.min(BookingEvent.occurred_at).label("at"))
-        .where(BookingEvent.tenant_id == tenant_id, BookingEvent.type == "PAYMENT_VERIFIED")
+        .where(BookingEvent.tenant_id == tenant_id, BookingEvent.type == EventType.PAYMENT_VERIFIED)
         .group_by(BookingEvent.booking_id)
         .subquery()
     )
@@ -167,13 +174,14 @@ class _Due:
 
 
 async def _due(session: AsyncSession, tenant_id: uuid.UUID, day: date) -> list[_Due]:
-    """Unpaid installments of live bookings due by ``day``; overdue once past their grace days."""
+    """Unpaid installments of bookings still owing, due by ``day``; overdue once past their
+    grace days."""
     rows = await session.execute(
         select(Installment, Booking.reference, Booking.kind)
         .join(Booking, Booking.id == Installment.booking_id)
         .where(
             Booking.tenant_id == tenant_id,
-            Booking.status.in_(LIVE),
+            Booking.status.in_(OWING),
             Installment.amount_paid < Installment.amount_due,
             Installment.due_date <= day,
         )

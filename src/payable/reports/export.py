@@ -24,6 +24,7 @@ HEADER = [
     "provider_reference",
     "amount",
     "currency",
+    "test_money",  # "true" for the sandbox test gateway: no real money moved
 ]
 
 
@@ -58,6 +59,7 @@ async def rows(
                     move.provider_reference,
                     f"{sign}{move.amount:.2f}",
                     move.currency,
+                    "true" if move.test_money else "false",
                 ]
             )
             yield flush()

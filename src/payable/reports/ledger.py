@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings.models import Booking
 from payable.payments.enums import PaymentState
 from payable.payments.models import Payment
+from payable.providers.base import is_test_money
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
 
@@ -32,6 +33,11 @@ class Movement:
     provider_reference: str
     amount: Decimal
     currency: str
+
+    @property
+    def test_money(self) -> bool:
+        """Moved by the sandbox test gateway: no real money behind it."""
+        return is_test_money(self.provider)
 
 
 def _movements(tenant_id: uuid.UUID, start: datetime, end: datetime):  # type: ignore[no-untyped-def]

@@ -95,7 +95,10 @@ async def resolve(
             "the money is still held: accept or return it, which closes this task",
             "taskId",
         )
-    await bookings.lock(session=session, tenant_id=principal.tenant_id, booking_id=task.booking_id)
+    if task.booking_id is not None:  # the booking's lock first, the one lock order
+        await bookings.lock(
+            session=session, tenant_id=principal.tenant_id, booking_id=task.booking_id
+        )
     resolved = await session.execute(
         update(ReviewTask)
         .where(ReviewTask.id == task.id, ReviewTask.status == TaskStatus.OPEN.value)
@@ -108,6 +111,8 @@ async def resolve(
     )
     if resolved.rowcount == 0:
         raise DomainError("TASK_RESOLVED", "the task is already resolved", "taskId")
+    if task.booking_id is None:
+        return task.id  # no timeline to write to: the task row keeps who, when and how
     await timeline.append(
         session=session,
         tenant_id=task.tenant_id,

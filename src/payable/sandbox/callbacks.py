@@ -44,7 +44,7 @@ async def notify(app: ASGIApp, settings: Settings, order_id: str, state: OrderSt
         return
     body = callback_body(order_id, state)
     copies = 2 if settings.sandbox_callback == "duplicate" else 1
-    secret = settings.sandbox_webhook_secrets[0]
+    secret = settings.sandbox_secrets[0]
 
     async def deliver() -> None:
         await asyncio.sleep(settings.sandbox_callback_delay_seconds)

@@ -11,6 +11,7 @@ import enum
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -61,6 +62,7 @@ class SandboxGateway:
     name = "sandbox"
     supports_status_lookup = True
     signs_callbacks = True
+    max_session: timedelta | None = None  # its page stays open as long as the link (up to 7 days)
 
     def __init__(
         self,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.enums import BookingKind
+from payable.core import permissions
+from payable.core.principal import Principal
 from payable.policies import service as policies
 from payable.tenants.models import Tenant
 
@@ -37,3 +39,19 @@ async def ensure(*, session: AsyncSession, slug: str) -> uuid.UUID:
             ).scalar_one()
     _known[slug] = tenant_id
     return tenant_id
+
+
+async def settings(*, session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """The tenant's own rules."""
+    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+
+
+async def set_refund_four_eyes(
+    *, session: AsyncSession, principal: Principal, required: bool
+) -> uuid.UUID:
+    """Whether the person who requested a refund may also approve it (admins decide)."""
+    permissions.require(principal, permissions.Action.TENANT_SETTINGS)
+    await session.execute(
+        update(Tenant).where(Tenant.id == principal.tenant_id).values(refund_four_eyes=required)
+    )
+    return principal.tenant_id

@@ -1,4 +1,5 @@
-"""CRM notes on the timeline: visible to staff (admin, operator, support) only."""
+"""CRM notes on the timeline: admin, operator and support write and read them (who sees them
+is ``timeline.visibility``'s rule)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,19 @@ from payable.bookings import service as bookings
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.core.text import limit
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 
-NOTE = "NOTE"
 MAX_LENGTH = 2000
-
-
-def hidden_types(principal: Principal) -> frozenset[str]:
-    """Event types this caller may not see on a timeline or a stream."""
-    return (
-        frozenset()
-        if permissions.allowed(principal, permissions.Action.NOTES)
-        else frozenset({NOTE})
-    )
 
 
 async def add(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, text: str
 ) -> uuid.UUID:
     permissions.require(principal, permissions.Action.NOTES)
-    if not text.strip() or len(text) > MAX_LENGTH:
-        raise DomainError("INVALID_NOTE", f"a note is 1 to {MAX_LENGTH} characters", "text")
+    if not limit(text, field="text", max_length=MAX_LENGTH):
+        raise DomainError("INVALID_NOTE", "a note must not be empty", "text")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
@@ -38,7 +31,7 @@ async def add(
         session=session,
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
-        type=NOTE,
+        type=EventType.NOTE.value,
         actor=principal.sub,
         reason=None,
         data={"text": text.strip()},

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.timeline.events import EventType
 from payable.timeline.models import BookingEvent
 
 CHANNEL = "booking_events"
@@ -23,7 +24,7 @@ async def append(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     booking_id: uuid.UUID,
-    type: str,
+    type: EventType,
     actor: str,
     reason: str | None = None,
     data: dict[str, Any] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from payable.core import text
 from payable.core.errors import DomainError
 
 
@@ -10,9 +11,8 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def require_text(value: str, name: str, *, max_length: int = 128) -> None:
-    """Ids from the CRM: present and of sane length."""
-    if not value.strip() or len(value) > max_length:
-        raise DomainError(
-            "INVALID_FIELD", f"{_camel(name)} must be 1 to {max_length} characters", _camel(name)
-        )
+def require_text(value: str, name: str, *, max_length: int = text.REFERENCE_MAX) -> None:
+    """Ids from the CRM: present (``INVALID_FIELD``) and within ``max_length``
+    (``TEXT_TOO_LONG``)."""
+    if not text.limit(value, field=_camel(name), max_length=max_length):
+        raise DomainError("INVALID_FIELD", f"{_camel(name)} must not be blank", _camel(name))

@@ -8,8 +8,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from payable.core.errors import DomainError
+from payable.audit import service as audit
+from payable.core.errors import DomainError, Forbidden
 from payable.reports import export
+
+OPERATION = "accountingExport"  # its name in the audit log
 
 
 async def accounting(request: Request) -> Response:
@@ -20,6 +23,16 @@ async def accounting(request: Request) -> Response:
         return PlainTextResponse(error or "authentication required", status_code=401)
     try:
         export.require_export(principal)
+    except Forbidden as refused:
+        # Refused like a mutation: the audit entry is the refusal's trace.
+        await audit.refused(
+            db=request.app.state.db,
+            principal=principal,
+            operation=OPERATION,
+            outcome=refused.code,
+        )
+        return PlainTextResponse(refused.message, status_code=403)
+    try:
         first = date.fromisoformat(request.query_params["from"])
         last = date.fromisoformat(request.query_params.get("to", request.query_params["from"]))
         stream = export.rows(
@@ -27,9 +40,7 @@ async def accounting(request: Request) -> Response:
         )
         head = await anext(stream)  # surfaces a bad period before the response starts
     except DomainError as refused:
-        return PlainTextResponse(
-            refused.message, status_code=403 if refused.code == "FORBIDDEN" else 400
-        )
+        return PlainTextResponse(refused.message, status_code=400)
     except (KeyError, ValueError):
         return PlainTextResponse("give from=YYYY-MM-DD and to=YYYY-MM-DD", status_code=400)
 

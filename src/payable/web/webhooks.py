@@ -13,8 +13,12 @@ _REPLIES = {200: "ok", 401: "signature does not verify", 503: "try again later"}
 
 
 async def receive(request: Request) -> Response:
+    name = request.path_params["provider"]
+    if name == "sandbox" and not request.app.state.settings.sandbox_enabled:
+        # In production nothing signed with a sandbox secret may count as a bank's word.
+        return PlainTextResponse("unknown provider", status_code=404)
     try:
-        provider = request.app.state.providers.by_name(request.path_params["provider"])
+        provider = request.app.state.providers.by_name(name)
     except UnknownProvider:
         return PlainTextResponse("unknown provider", status_code=404)
     if not provider.signs_callbacks:  # its browser returns go to /payments/return instead

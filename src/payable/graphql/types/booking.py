@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
 
+from payable.bookings import schedule as schedules
 from payable.bookings.enums import BookingKind as DomainKind
 from payable.bookings.enums import BookingStatus as DomainStatus
 from payable.bookings.enums import PaymentStatus as DomainPaymentStatus
 from payable.bookings.models import Booking as BookingRow
+from payable.bookings.models import Installment as InstallmentRow
 from payable.bookings.queries import BookingView
 from payable.core import ids
 from payable.graphql.context import ctx
@@ -83,6 +85,22 @@ class PayableBooking(Node):
     def balance_due(self) -> Money:
         return self._money(max(self.booking.price - self.booking.amount_paid, Decimal("0.00")))
 
+    @strawberry.field(
+        description="When the next payment is due: the earliest unpaid installment's due date;"
+        " null when nothing is owed (all paid, or the booking is cancelled or a no-show)."
+    )
+    async def next_due_date(self, info: strawberry.Info) -> date | None:
+        line = await self._next_due(info)
+        return None if line is None else line.due_date
+
+    @strawberry.field(
+        description="What that installment still owes (its amount due minus verified payments);"
+        " null when nothing is owed."
+    )
+    async def next_due_amount(self, info: strawberry.Info) -> Money | None:
+        line = await self._next_due(info)
+        return None if line is None else self._money(line.amount_due - line.amount_paid)
+
     @strawberry.field(description="The policy version in force when the booking was made.")
     async def policy(self, info: strawberry.Info) -> CancellationPolicy:
         return CancellationPolicy(
@@ -136,6 +154,11 @@ class PayableBooking(Node):
     @strawberry.field
     def updated_at(self) -> datetime:
         return self.booking.updated_at
+
+    async def _next_due(self, info: strawberry.Info) -> InstallmentRow | None:
+        # The schedule's loader: one statement for a whole page, shared with `schedule`.
+        lines = await ctx(info).loaders.schedule.load(self.booking.id)
+        return schedules.next_due(lines, status=self.booking.status)
 
     def _money(self, amount: Decimal) -> Money:
         return Money.of(amount, self.booking.currency)

@@ -21,9 +21,15 @@ from payable.graphql.types.schedule import Installment
 from payable.payments.enums import PaymentState as DomainPaymentState
 from payable.payments.models import Payment as PaymentRow
 from payable.payments.models import PaymentRequest as PaymentRequestRow
+from payable.providers.base import is_test_money
 
 if TYPE_CHECKING:
     from payable.graphql.types.booking import PayableBooking
+
+TEST_MODE = (
+    "True for the sandbox test gateway: test money that never moved, never a real payment."
+    " Only development and demo servers have it."
+)
 
 BookingRef = Annotated["PayableBooking", strawberry.lazy("payable.graphql.types.booking")]
 
@@ -77,6 +83,10 @@ class PaymentRequest(Node):
     def provider_order_id(self) -> str | None:
         return self.row.provider_order_id
 
+    @strawberry.field(description=TEST_MODE)
+    def test_mode(self) -> bool:
+        return is_test_money(self.row.provider)
+
     @strawberry.field
     def created_at(self) -> datetime:
         return self.row.created_at
@@ -109,6 +119,10 @@ class Payment(Node):
     @strawberry.field
     def provider_reference(self) -> str:
         return self.row.provider_reference
+
+    @strawberry.field(description=TEST_MODE)
+    def test_mode(self) -> bool:
+        return is_test_money(self.row.provider)
 
     @strawberry.field
     def verified_at(self) -> datetime:

@@ -10,7 +10,8 @@ import strawberry
 from payable.graphql.context import ctx
 from payable.graphql.types.common import Money, Node, RefundStatus, UserError
 from payable.graphql.types.parties import CancellationPolicy
-from payable.graphql.types.payments import Payment
+from payable.graphql.types.payments import TEST_MODE, Payment
+from payable.providers.base import is_test_money
 from payable.refunds.enums import RefundStatus as DomainStatus
 from payable.refunds.models import Refund as RefundRow
 
@@ -59,6 +60,11 @@ class Refund(Node):
     )
     def failure(self) -> str | None:
         return self.row.failure
+
+    @strawberry.field(description=TEST_MODE)
+    async def test_mode(self, info: strawberry.Info) -> bool:
+        payment = await ctx(info).loaders.payment.load(self.row.payment_id)
+        return is_test_money(payment.provider)
 
     @strawberry.field
     def created_at(self) -> datetime:

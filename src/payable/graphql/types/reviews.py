@@ -44,9 +44,12 @@ class ReviewTask(Node):
             return None
         return to_graphql(await ctx(info).loaders.booking.load(self.row.booking_id))
 
-    @strawberry.field(description="JSON: what was asked and what arrived, codes, ids.")
-    def details(self) -> str:
-        return json.dumps(self.row.details, sort_keys=True)
+    @strawberry.field(
+        description="JSON: what was asked and what arrived, codes, ids. Free text people wrote"
+        " (e.g. an override request) is null for integrators."
+    )
+    def details(self, info: strawberry.Info) -> str:
+        return json.dumps(ctx(info).visibility.data(self.row.details), sort_keys=True)
 
     @strawberry.field
     def created_at(self) -> datetime:
@@ -60,9 +63,9 @@ class ReviewTask(Node):
     def resolved_by(self) -> str | None:
         return self.row.resolved_by
 
-    @strawberry.field
-    def resolution(self) -> str | None:
-        return self.row.resolution
+    @strawberry.field(description="What was done, in the resolver's words. Null for integrators.")
+    def resolution(self, info: strawberry.Info) -> str | None:
+        return ctx(info).visibility.text(self.row.resolution)
 
 
 @strawberry.type

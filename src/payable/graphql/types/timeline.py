@@ -54,13 +54,21 @@ class BookingEvent(Node):
     def actor(self) -> str:
         return self.row.actor
 
-    @strawberry.field
-    def reason(self) -> str | None:
-        return self.row.reason
+    @strawberry.field(
+        description="Why, in the words of the person who made the change. Staff only: null for"
+        " integrators."
+    )
+    def reason(self, info: strawberry.Info) -> str | None:
+        return ctx(info).visibility.text(self.row.reason)
 
-    @strawberry.field(description="JSON: old and new values of what changed.")
-    def data(self) -> str:
-        return json.dumps(self.row.data, sort_keys=True)
+    @strawberry.field(
+        description='JSON. A change is {"old": {...}, "new": {...}} (the values before and after)'
+        " plus extra keys such as cause; keys are camelCase, datetimes UTC ISO 8601, money"
+        ' {"amount", "currency"}. Free text people wrote (e.g. installment labels) is null for'
+        " integrators; types, codes, ids and amounts remain."
+    )
+    def data(self, info: strawberry.Info) -> str:
+        return json.dumps(ctx(info).visibility.data(self.row.data), sort_keys=True)
 
     @strawberry.field
     def occurred_at(self) -> datetime:

@@ -10,6 +10,8 @@ VERTICAL = Vertical(
     detail_model=ClinicAppointment,
     reference_prefix="CL",
     service_start=lambda detail: detail.slot_start,
+    service_end=lambda detail: detail.slot_end,
+    ended_by=lambda moment: ClinicAppointment.slot_end <= moment,
     after_payment=after_payment,
     on_close=release_slot,
 )

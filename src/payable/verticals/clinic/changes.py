@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import changes
+from payable.bookings import changes, dates
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
+from payable.timeline.events import EventType
 from payable.verticals.clinic import VERTICAL
-from payable.verticals.clinic.models import ClinicAppointment
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
 
@@ -37,47 +35,37 @@ async def reschedule(
         action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
-    old = Appointment(
+    new = Appointment(
         current.service_id,
-        current.specialist_id,
+        specialist_id or current.specialist_id,
         current.branch_id,
-        current.slot_start,
-        current.slot_end,
-    )
-    new = dataclasses.replace(
-        old,
-        slot_start=slot_start,
-        slot_end=slot_end,
-        specialist_id=specialist_id or old.specialist_id,
+        slot_start,
+        slot_end,
     )
     new.validate()
     key = await specialist_key(session, principal.tenant_id, new.specialist_id)
+    before = changes.snapshot(current, "specialist_id", "slot_start", "slot_end")
     try:
         async with session.begin_nested():
-            await session.execute(
-                update(ClinicAppointment)
-                .where(ClinicAppointment.booking_id == booking.id)
-                .values(
-                    specialist_id=new.specialist_id,
-                    specialist_key=key,
-                    slot_start=slot_start,
-                    slot_end=slot_end,
-                )
-            )
+            current.specialist_id = new.specialist_id
+            current.specialist_key = key
+            current.slot_start = slot_start
+            current.slot_end = slot_end
+            await session.flush()
     except IntegrityError as error:
         if SLOT_CONSTRAINT in str(error.orig):
             raise DomainError(
                 "SLOT_TAKEN", "the specialist already has an appointment in this time", "slotStart"
             ) from None
         raise
-    fields = ("specialist_id", "slot_start", "slot_end")
+    moved = await dates.pull_forward(session, booking.id, dates.slot_day(slot_start))
     await changes.record(
         session=session,
         booking=booking,
-        event="RESCHEDULED",
+        event=EventType.RESCHEDULED,
         actor=principal.sub,
         reason=reason,
-        old={f: getattr(old, f) for f in fields},
-        new={f: getattr(new, f) for f in fields},
+        before=before,
+        **({"due_dates_moved": moved} if moved else {}),
     )
     return booking.id

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.models import Booking
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 from payable.verticals.base import PaymentFacts
 from payable.verticals.clinic.models import ClinicAppointment
 
@@ -17,7 +18,7 @@ async def after_payment(session: AsyncSession, booking: Booking, facts: PaymentF
             session=session,
             tenant_id=booking.tenant_id,
             booking_id=booking.id,
-            type="APPOINTMENT_CONFIRMED",
+            type=EventType.APPOINTMENT_CONFIRMED,
             actor="system",
             data={"fullyPaid": facts.fully_paid},
         )

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import dates
 from payable.bookings import service as bookings
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
@@ -36,6 +37,8 @@ class Appointment:
             raise DomainError("INVALID_SLOT", "slot times need a UTC offset", "slotStart")
         if self.slot_end <= self.slot_start:
             raise DomainError("INVALID_SLOT", "slotEnd must be after slotStart", "slotEnd")
+        dates.slot_length(self.slot_start, self.slot_end)
+        dates.slot_not_past(self.slot_start)
 
 
 async def create(
@@ -74,8 +77,9 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            details={k: str(v) for k, v in asdict(appointment).items()},
+            details=asdict(appointment),
             add_details=add_details,
+            due_by=dates.slot_day(appointment.slot_start),
         ),
     )
 

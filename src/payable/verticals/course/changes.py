@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings.models import Booking
-from payable.core import permissions
+from payable.core import clock, permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
-from payable.payments.enums import PaymentState
-from payable.payments.models import Payment
-from payable.timeline import service as timeline
-from payable.verticals.course import VERTICAL
+from payable.timeline.events import EventType
+from payable.verticals.course import VERTICAL, access
 from payable.verticals.course.models import AccessStatus, CourseEnrollment
 from payable.verticals.fields import require_text
 
@@ -52,19 +50,15 @@ async def transfer(
     )
     if enrollment.group_id == group_id:
         raise DomainError("NO_CHANGE", "the student is already in that group", "groupId")
-    await session.execute(
-        update(CourseEnrollment)
-        .where(CourseEnrollment.booking_id == booking.id)
-        .values(group_id=group_id)
-    )
+    before = changes.snapshot(enrollment, "group_id")
+    enrollment.group_id = group_id
     await changes.record(
         session=session,
         booking=booking,
-        event="GROUP_TRANSFERRED",
+        event=EventType.GROUP_TRANSFERRED,
         actor=principal.sub,
         reason=reason,
-        old={"group_id": enrollment.group_id},
-        new={"group_id": group_id},
+        before=before,
     )
     return booking.id
 
@@ -72,34 +66,28 @@ async def transfer(
 async def pause(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
-    """Access is suspended while paused; nothing of its history is removed."""
+    """Access is suspended while paused, whatever the money says; nothing is removed."""
     booking, reason, enrollment = await _open(
         session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
     )
-    if enrollment.access_status == AccessStatus.SUSPENDED.value:
+    if enrollment.paused:
         raise DomainError("ALREADY_PAUSED", "the enrollment is paused", "bookingId")
-    await _set_access(
-        session, booking, enrollment, AccessStatus.SUSPENDED, "PAUSED", principal.sub, reason
-    )
+    await _set_layer(session, booking, enrollment, EventType.PAUSED, principal, reason, paused=True)
     return booking.id
 
 
 async def resume(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
-    """Back to GRANTED when verified money covers the enrollment, else to NONE."""
+    """Access goes back to what the money (and any override) gives."""
     booking, reason, enrollment = await _open(
         session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
     )
-    if enrollment.access_status != AccessStatus.SUSPENDED.value:
+    if not enrollment.paused:
         raise DomainError("NOT_PAUSED", "the enrollment is not paused", "bookingId")
-    paid = await session.scalar(
-        select(Payment.id)
-        .where(Payment.booking_id == booking.id, Payment.state == PaymentState.VERIFIED.value)
-        .limit(1)
+    await _set_layer(
+        session, booking, enrollment, EventType.RESUMED, principal, reason, paused=False
     )
-    access = AccessStatus.GRANTED if paid else AccessStatus.NONE
-    await _set_access(session, booking, enrollment, access, "RESUMED", principal.sub, reason)
     return booking.id
 
 
@@ -111,47 +99,70 @@ async def override_access(
     access: AccessStatus,
     reason: str,
 ) -> uuid.UUID:
-    """A manager's exception (e.g. access before the money arrived), logged as such."""
-    if access not in (AccessStatus.GRANTED, AccessStatus.REVOKED):
-        raise DomainError("INVALID_ACCESS", "override to GRANTED or REVOKED", "accessStatus")
+    """A manager's exception (e.g. access before the money arrived), GRANTED or REVOKED until
+    lifted with NONE; logged as MANUAL_OVERRIDE."""
+    if access not in (AccessStatus.GRANTED, AccessStatus.REVOKED, AccessStatus.NONE):
+        raise DomainError(
+            "INVALID_ACCESS", "override to GRANTED or REVOKED, or NONE to lift it", "accessStatus"
+        )
     booking, reason, enrollment = await _open(
         session, principal, booking_id, permissions.Action.OVERRIDE_ACCESS, reason
     )
-    await timeline.append(
-        session=session,
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        type="MANUAL_OVERRIDE",
-        actor=principal.sub,
-        reason=reason,
-        data={"accessStatus": {"old": enrollment.access_status, "new": access.value}},
-    )
-    await _set_access(
-        session, booking, enrollment, access, f"ACCESS_{access.value}", principal.sub, reason
+    layer = None if access is AccessStatus.NONE else access.value
+    if enrollment.access_override == layer:
+        raise DomainError(
+            "NO_CHANGE",
+            "no override to lift" if layer is None else f"access is already overridden to {layer}",
+            "accessStatus",
+        )
+    await _set_layer(
+        session,
+        booking,
+        enrollment,
+        EventType.MANUAL_OVERRIDE,
+        principal,
+        reason,
+        access_override=layer,
     )
     return booking.id
 
 
-async def _set_access(
+async def _set_layer(
     session: AsyncSession,
     booking: Booking,
     enrollment: CourseEnrollment,
-    access: AccessStatus,
-    event: str,
-    actor: str,
+    event: EventType,
+    principal: Principal,
     reason: str,
+    **layer: object,
 ) -> None:
+    """Change one layer, record it with the access it leads to, then let access follow."""
+    before = _snapshot(enrollment)  # before the update: it refreshes ``enrollment`` in place
     await session.execute(
-        update(CourseEnrollment)
-        .where(CourseEnrollment.booking_id == booking.id)
-        .values(access_status=access.value)
+        update(CourseEnrollment).where(CourseEnrollment.booking_id == booking.id).values(**layer)
     )
+    today = clock.today()
+    known = await access.facts(session, booking.id, today)
+    after = {
+        "paused": known.paused,
+        "accessOverride": known.override.value if known.override else None,
+        "accessStatus": access.decide(known).value,
+    }
     await changes.record(
         session=session,
         booking=booking,
         event=event,
-        actor=actor,
+        actor=principal.sub,
         reason=reason,
-        old={"access_status": enrollment.access_status},
-        new={"access_status": access.value},
+        old=before,
+        new=after,
     )
+    await access.sync(session, booking, today, actor=principal.sub, reason=reason)
+
+
+def _snapshot(enrollment: CourseEnrollment) -> dict[str, object]:
+    return {
+        "paused": enrollment.paused,
+        "accessOverride": enrollment.access_override,
+        "accessStatus": enrollment.access_status,
+    }

@@ -39,7 +39,11 @@ class CourseEnrollment(PayableBooking):
     def period_end(self) -> date:
         return self.detail.period_end
 
-    @strawberry.field(description="GRANTED only for a period covered by verified payments.")
+    @strawberry.field(
+        description="GRANTED while verified money covers every installment past its grace days;"
+        " SUSPENDED when one is not, or while paused; NONE before any verified money; a"
+        " manager's override (GRANTED or REVOKED) holds until lifted; REVOKED once cancelled."
+    )
     def access_status(self) -> AccessStatus:
         return models.AccessStatus(self.detail.access_status)
 
@@ -96,7 +100,10 @@ class EnrollmentChangeInput:
 @strawberry.input
 class OverrideAccessInput:
     booking_id: strawberry.ID
-    access_status: AccessStatus = strawberry.field(description="GRANTED or REVOKED.")
+    access_status: AccessStatus = strawberry.field(
+        description="GRANTED or REVOKED, held until lifted; NONE lifts it (access follows the"
+        " money again)."
+    )
     reason: str
 
 
@@ -167,7 +174,7 @@ class CourseChangeMutations:
         )
 
     @strawberry.mutation(
-        description="A manager grants or revokes access by hand (MANUAL_OVERRIDE)."
+        description="A manager grants or revokes access by hand, or lifts that (MANUAL_OVERRIDE)."
     )
     async def override_access(
         self, info: strawberry.Info, input: OverrideAccessInput, idempotency_key: str | None = None

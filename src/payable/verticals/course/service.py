@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import dates
 from payable.bookings import service as bookings
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
@@ -42,6 +43,7 @@ async def create(
     enrollment: Enrollment,
 ) -> uuid.UUID:
     enrollment.validate()
+    dates.day_not_past(enrollment.period_start, "periodStart")
 
     async def add_details(session: AsyncSession, booking_id: uuid.UUID) -> None:
         await session.execute(
@@ -56,7 +58,9 @@ async def create(
         new=bookings.NewBooking(
             vertical=VERTICAL,
             basics=basics,
-            details={k: str(v) for k, v in asdict(enrollment).items()},
+            details=asdict(enrollment),
             add_details=add_details,
+            # Tuition may be spread over the course, never beyond its end.
+            due_by=enrollment.period_end,
         ),
     )

@@ -6,16 +6,16 @@ import uuid
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import changes, pricing
+from payable.bookings import changes, dates, pricing
 from payable.bookings.lifecycle import ChangeCause
 from payable.bookings.models import Booking
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
+from payable.timeline.events import EventType
 from payable.verticals.tour import VERTICAL
 from payable.verticals.tour.models import TourBooking
 
@@ -46,18 +46,19 @@ async def transfer(
     booking, reason, tour = await _open(session, principal, booking_id, reason)
     if tour.tour_date == new_date:
         raise DomainError("NO_CHANGE", "the booking is already on that date", "newTourDate")
-    await session.execute(
-        update(TourBooking).where(TourBooking.booking_id == booking.id).values(tour_date=new_date)
-    )
+    dates.day_not_past(new_date, "newTourDate")
+    before = changes.snapshot(tour, "tour_date")
+    tour.tour_date = new_date
+    moved = await dates.pull_forward(session, booking.id, new_date)
     await changes.record(
         session=session,
         booking=booking,
-        event="TOUR_TRANSFERRED",
+        event=EventType.TOUR_TRANSFERRED,
         actor=principal.sub,
         reason=reason,
-        old={"tour_date": tour.tour_date},
-        new={"tour_date": new_date},
-        cause=cause.value,
+        before=before,
+        cause=cause,
+        **({"due_dates_moved": moved} if moved else {}),
     )
     return booking.id
 
@@ -85,20 +86,16 @@ async def adjust_participants(
         price = (each * participant_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     else:
         price = parse_amount(new_price, field="newPrice")
-    await session.execute(
-        update(TourBooking)
-        .where(TourBooking.booking_id == booking.id)
-        .values(participant_count=participant_count)
-    )
-    priced = await pricing.set_price(session, booking, price)
+    before = changes.snapshot(tour, "participant_count") | changes.snapshot(booking, "price")
+    tour.participant_count = participant_count
+    overpaid = await pricing.set_price(session, booking, price, actor=principal.sub, reason=reason)
     await changes.record(
         session=session,
         booking=booking,
-        event="PARTICIPANTS_ADJUSTED",
+        event=EventType.PARTICIPANTS_ADJUSTED,
         actor=principal.sub,
         reason=reason,
-        old={"participant_count": tour.participant_count},
-        new={"participant_count": participant_count},
-        **priced,
+        before=before,
+        overpaid=overpaid,
     )
     return booking.id

@@ -6,14 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.models import Booking
 from payable.timeline import service as timeline
+from payable.timeline.events import EventType
 from payable.verticals.base import PaymentFacts
 
 
 async def after_payment(session: AsyncSession, booking: Booking, facts: PaymentFacts) -> None:
     if facts.fully_paid:
-        event = "TOUR_FULLY_PAID"
+        event = EventType.TOUR_FULLY_PAID
     elif facts.first_payment:
-        event = "TOUR_DEPOSIT_PAID"
+        event = EventType.TOUR_DEPOSIT_PAID
     else:
         return
     await timeline.append(

@@ -10,9 +10,9 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings import schedule
+from payable.bookings import dates, schedule
 from payable.bookings import service as bookings
-from payable.core import clock
+from payable.core import clock, text
 from payable.core.errors import DomainError
 from payable.core.money import MalformedAmount
 from payable.core.principal import Principal
@@ -40,7 +40,8 @@ class Tour:
         for name in ("manager_reference", "source_channel"):
             value = getattr(self, name)
             if value is not None:
-                require_text(value, name, max_length=64 if name == "source_channel" else 128)
+                limit = text.SHORT_MAX if name == "source_channel" else text.REFERENCE_MAX
+                require_text(value, name, max_length=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,12 @@ async def create(
     terms: DepositTerms,
 ) -> uuid.UUID:
     tour.validate()
+    dates.day_not_past(tour.tour_date, "tourDate")
     today = clock.today()
+    if terms.balance_due is not None and terms.balance_due > tour.tour_date:
+        raise DomainError(
+            "DUE_AFTER_SERVICE", "balanceDueDate is after the tour date", "balanceDueDate"
+        )
     if terms.deposit is None:
         if terms.balance_due is not None:
             raise DomainError(
@@ -90,9 +96,8 @@ async def create(
             vertical=VERTICAL,
             basics=basics,
             schedule=planned,
-            details={
-                k: v if isinstance(v, int | None) else str(v) for k, v in asdict(tour).items()
-            },
+            due_by=tour.tour_date,
+            details=asdict(tour),
             add_details=add_details,
         ),
     )
