@@ -34,15 +34,14 @@ from tests.money_world import World, local
 # Each is still computed every step; PAYABLE_MODEL_STRICT=1 (make explore-money) enforces them
 # too. Remove a name once its missing piece is on main.
 NOT_YET: dict[str, str] = {
-    # No worker looks a closed (EXPIRED) link up again, and closing a booking (cancel, no-show)
-    # does not cancel its links' gateway orders: money paid late on such a link whose callback
-    # is lost never reaches our books (tests/test_money_regressions.py, LOST_ON_CLOSED_LINK).
-    "money_on_closed_links_is_recorded": "closed links looked up again or cancelled at the gateway",
+    # The sweeper expires a link here but leaves its gateway order open, and no worker looks an
+    # EXPIRED link up again: money paid on it late whose callback is lost never reaches our
+    # books (tests/test_money_regressions.py, LOST_ON_SWEPT_LINK).
+    "money_on_closed_links_is_recorded": "swept links cancelled at the gateway or looked up again",
 }
-# Steps main answers with a 500 today, skipped unless strict (each is a regression test):
-# a price cut (applyDiscount, fewer participants) while a link is open trips the database guard
-# on open links, because pricing does not withdraw the overpriced link first.
-KNOWN_500 = {"price_cut_with_open_link"}
+# Steps main answers with a 500, skipped unless strict (each with its regression test). Empty
+# now: a price cut with an open link was one until main withdrew overpriced links.
+KNOWN_500: set[str] = set()
 STRICT = os.environ.get("PAYABLE_MODEL_STRICT") == "1"
 # While exploring, known counterexamples can be set aside to look for the next one.
 IGNORED = set(filter(None, os.environ.get("PAYABLE_MODEL_IGNORE", "").split(",")))
