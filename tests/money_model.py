@@ -39,9 +39,6 @@ NOT_YET: dict[str, str] = {
     # books (tests/test_money_regressions.py, LOST_ON_SWEPT_LINK).
     "money_on_closed_links_is_recorded": "swept links cancelled at the gateway or looked up again",
 }
-# Steps main answers with a 500, skipped unless strict (each with its regression test). Empty
-# now: a price cut with an open link was one until main withdrew overpriced links.
-KNOWN_500: set[str] = set()
 STRICT = os.environ.get("PAYABLE_MODEL_STRICT") == "1"
 # While exploring, known counterexamples can be set aside to look for the next one.
 IGNORED = set(filter(None, os.environ.get("PAYABLE_MODEL_IGNORE", "").split(",")))
@@ -142,8 +139,8 @@ class MoneyModel(RuleBasedStateMachine):
         self.world.rule_counts[name] = self.world.rule_counts.get(name, 0) + 1
 
     def call(self, name: str, variables: dict[str, Any], as_: Any = None) -> dict[str, Any]:
-        """A mutation; top-level errors are bugs, payload errors are refusals and change
-        nothing (the invariants see to that)."""
+        """A mutation: a top-level error (a 500) fails the step; payload errors are refusals,
+        after which the invariants must hold as after any step."""
         self._count(name)
         data = self.world.run((as_ or self.api).data(MUTATIONS[name], variables))
         return next(iter(data.values()))
@@ -157,17 +154,6 @@ class MoneyModel(RuleBasedStateMachine):
                 self.world.db.fetchval("SELECT id FROM tenants WHERE slug = $1", self.api.tenant)
             )
         return self.tenant_id
-
-    def _known_500(self, name: str, booking: BookingRef) -> bool:
-        """Whether this step would hit a bug main answers with a 500 (see KNOWN_500)."""
-        if name not in IGNORED and (STRICT or name not in KNOWN_500):
-            return False
-        return bool(
-            self.rows(
-                "SELECT 1 FROM payment_requests WHERE booking_id = $1 AND status = 'PENDING'",
-                booking.uuid,
-            )
-        )
 
     def _pick(self, rows: list[Any], index: int) -> Any:
         return rows[index % len(rows)] if rows else None
@@ -451,8 +437,6 @@ class MoneyModel(RuleBasedStateMachine):
     # --- changes to the booking -----------------------------------------------------------------
 
     def discount(self, booking: BookingRef, fraction: str) -> None:
-        if self._known_500("price_cut_with_open_link", booking):
-            return
         price = self.rows("SELECT price FROM bookings WHERE id = $1", booking.uuid)[0]["price"]
         amount = share(price, fraction)
         if amount > 0:
@@ -462,7 +446,7 @@ class MoneyModel(RuleBasedStateMachine):
             )
 
     def change_participants(self, booking: BookingRef, people: int) -> None:
-        if booking.kind == "TOUR" and not self._known_500("price_cut_with_open_link", booking):
+        if booking.kind == "TOUR":
             self.call(
                 "participants",
                 {"input": {"bookingId": booking.id, "participantCount": people, "reason": "x"}},

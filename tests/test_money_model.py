@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.api import Api
@@ -34,9 +34,6 @@ PROFILE = settings(
     # an exploration draws new ones and keeps what it finds in .hypothesis/.
     derandomize=not EXPLORING,
     database=None if not EXPLORING else settings.default.database,
-    phases=list(Phase)
-    if EXPLORING
-    else [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     suppress_health_check=list(HealthCheck),
     print_blob=True,
 )
@@ -52,7 +49,10 @@ async def test_money_path_keeps_its_books(
 
     print("money model:", world.examples, "examples", world.steps, "steps", world.rule_counts)
     print("reached:", sorted(world.seen))
-    # The run explored what it should: several examples, and the money-moving rules ran.
+    # The run explored what it should: several examples, the money-moving rules ran, and the
+    # books reached counted, held and refunded money (if a change of rules loses one of them,
+    # rebalance the rules rather than drop the check).
     assert world.examples >= min(EXAMPLES, 5)
     for rule in ("pay", "approveRefund", "requestRefund", "settle_and_reconcile", "link"):
         assert world.rule_counts.get(rule, 0) > 0, world.rule_counts
+    assert {"payment VERIFIED", "payment HELD", "refund SUCCEEDED"} <= world.seen, world.seen
