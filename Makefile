@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench
+.PHONY: run test lint format schema bench explore-money
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,11 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bookings_list.py
+
+# The money model at length, by hand (CI runs a bounded few): new random examples each run,
+# failures kept in .hypothesis/ and replayed first next time. PAYABLE_MODEL_STRICT=1 also
+# enforces what main cannot satisfy yet; PAYABLE_MODEL_IGNORE=a,b sets known ones aside.
+explore-money: $(STAMP)
+	PAYABLE_MODEL_EXAMPLES=$${PAYABLE_MODEL_EXAMPLES:-500} \
+	PAYABLE_MODEL_STEPS=$${PAYABLE_MODEL_STEPS:-50} \
+	$(BIN)/pytest -q -x tests/test_money_model.py
