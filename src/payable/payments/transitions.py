@@ -16,7 +16,11 @@ from payable.timeline import service as timeline
 
 
 async def expire(*, session: AsyncSession, request: PaymentRequest, actor: str = "system") -> None:
-    """Mark a pending link past its expiry EXPIRED (caller holds the booking lock)."""
+    """Mark a pending link past its expiry EXPIRED (caller holds the booking lock); a worker
+    then cancels its gateway order, or finds money paid on it late (which is held)."""
+    await session.execute(
+        update(PaymentRequest).where(PaymentRequest.id == request.id).values(reverse_pending=True)
+    )
     await set_status(
         session,
         request,
