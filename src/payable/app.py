@@ -26,6 +26,7 @@ from payable.graphql.schema import schema
 from payable.idempotency import service as idempotency
 from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
+from payable.metrics import endpoint as metrics
 from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import guard as sandbox_guard
@@ -178,6 +179,7 @@ def create_app(
             if settings.workers_enabled
             else []
         )
+        background.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
         log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
         for task in background:
@@ -193,6 +195,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            metrics.route(db, hub, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *webhooks.routes,
