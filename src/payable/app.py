@@ -34,7 +34,7 @@ from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
-from payable.web import exports, returns, webhooks
+from payable.web import exports, graphiql, returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
@@ -55,6 +55,9 @@ class PayableGraphQL(GraphQL):
         self.providers = providers
         self.settings = settings
         self.hub = hub
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        return graphiql.page(graphiql.demo_headers(self.settings, self.secret))
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
@@ -198,6 +201,7 @@ def create_app(
             metrics.route(db, hub, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            graphiql.assets(),
             *webhooks.routes,
             *exports.routes,
             *returns.routes,

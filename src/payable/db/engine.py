@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -15,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from payable.metrics import families
+
+# SQLAlchemy names a pool's logger after its class and quiets only its own "sqlalchemy" tree:
+# keep this one as quiet (dispose and recreate notes are INFO).
+logging.getLogger(f"{__name__}.MeasuredPool").setLevel(logging.WARNING)
 
 
 class MeasuredPool(AsyncAdaptedQueuePool):
