@@ -126,6 +126,38 @@ def migrate() -> None:
 
 
 @app.command()
+def doctor() -> None:
+    """Check settings, database, migrations and each tenant's gateway; one line per check."""
+    from payable.doctor import diagnose, load_settings
+
+    settings, findings = load_settings()
+    if settings is not None:
+        url, problem = settings.database_url, None
+        server = None
+        if url is None:
+            from payable.console import route_chatter
+            from payable.db.embedded import EmbeddedUnavailable, start_embedded
+
+            data_dir = Path(settings.data_dir).resolve()
+            route_chatter(data_dir)
+            try:
+                server = start_embedded(data_dir)
+                url = server.url
+            except EmbeddedUnavailable as error:
+                problem = str(error)
+        try:
+            findings += diagnose(settings, url, problem)
+        finally:
+            if server is not None:
+                server.stop()
+    for finding in findings:
+        typer.echo(finding.line())
+    problems = [f for f in findings if not f.ok]
+    typer.echo(f"{len(problems)} problem(s)" if problems else "all good")
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command()
 def token(
     tenant: str = typer.Option(..., help="Tenant slug; provisioned on first use."),
     role: Role = typer.Option(..., help="admin, operator, support, accountant or integrator."),
