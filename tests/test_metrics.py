@@ -6,6 +6,8 @@ every check compares a scrape before the day with one after it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -189,3 +191,59 @@ async def test_production_metrics_need_the_token(
         assert "payable_payments_verified" in response.text
     else:
         assert "PAYABLE_METRICS_TOKEN" in response.text
+
+
+def test_metrics_add_up_over_several_worker_processes(database_url: str) -> None:
+    """`payable serve --workers 2`: whichever process answers the scrape counts all of them."""
+    import os
+    import signal
+
+    from payable.core.tokens import issue
+    from tests.conftest import JWT_SECRET
+    from tests.test_serve import _start
+
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "PAYABLE_JWT_SECRET": JWT_SECRET,
+        "PAYABLE_ENV": "development",
+        "PAYABLE_WORKERS_ENABLED": "false",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    base, process = _start(env, "--workers", "2")
+    token = issue(
+        secret=JWT_SECRET,
+        tenant="multi",
+        role=Role.INTEGRATOR,
+        sub="probe",
+        ttl=timedelta(minutes=5),
+    )
+    try:
+        for _ in range(12):  # new connections, so the kernel spreads them over both processes
+            with httpx.Client() as http:
+                response = http.post(
+                    f"{base}/graphql",
+                    json={"query": "query Probe { bookings { totalCount } }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert response.json() == {"data": {"bookings": {"totalCount": 0}}}
+        counts = set()
+        for _ in range(6):
+            with httpx.Client() as http:
+                text = http.get(f"{base}/metrics").text
+            samples = {
+                (s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text)
+                for s in family.samples
+            }
+            counts.add(
+                value(
+                    samples,
+                    "payable_graphql_request_duration_seconds_count",
+                    operation="Probe",
+                    type="query",
+                )
+            )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert counts == {12.0}  # every scrape, whichever process it reached, saw all twelve
