@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from payable import tracing
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -142,7 +144,11 @@ class PayableGraphQL(GraphQL):
 
 
 def create_app(
-    *, database_url: str, jwt_secret: str, settings: Settings | None = None
+    *,
+    database_url: str,
+    jwt_secret: str,
+    settings: Settings | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
     sandbox_guard.check(settings)  # before anything opens: production never takes test money
@@ -192,6 +198,7 @@ def create_app(
         await hub.stop()
         await providers.close()
         await db.dispose()
+        tracing.stop()
         log.info("stopped")
 
     app = Starlette(
@@ -210,6 +217,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    tracing.setup(app, db, settings, span_exporter)
     app.state.db = db
     app.state.providers = providers
     app.state.settings = settings

@@ -38,7 +38,7 @@ def database_url() -> Iterator[str]:
     try:
         server = start_embedded(data_dir)
     except EmbeddedUnavailable as error:
-        typer.echo(f"{error} (details: {log_file})", err=True)
+        typer.echo(f"{str(error).removesuffix('.')} (details in {log_file}).", err=True)
         raise typer.Exit(2) from None
     try:
         yield server.url

@@ -29,6 +29,7 @@ from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.metrics.operations import OperationMetrics
 from payable.settings import get_settings
+from payable.tracing import OperationSpan
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
     ClinicChangeMutations,
@@ -104,6 +105,7 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
             OperationMetrics,  # first: it sees the answer as masked, as the client does
+            OperationSpan,
             lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
             CloseReadSession,
             mask_bugs,
