@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from payable import tracing
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -26,6 +28,7 @@ from payable.graphql.schema import schema
 from payable.idempotency import service as idempotency
 from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
+from payable.metrics import endpoint as metrics
 from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import guard as sandbox_guard
@@ -33,7 +36,7 @@ from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
-from payable.web import exports, payment_forms, returns, webhooks
+from payable.web import exports, graphiql, payment_forms, returns, webhooks
 
 log = structlog.get_logger("payable.app")
 
@@ -54,6 +57,9 @@ class PayableGraphQL(GraphQL):
         self.providers = providers
         self.settings = settings
         self.hub = hub
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        return graphiql.page(graphiql.demo_headers(self.settings, self.secret))
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
@@ -138,7 +144,11 @@ class PayableGraphQL(GraphQL):
 
 
 def create_app(
-    *, database_url: str, jwt_secret: str, settings: Settings | None = None
+    *,
+    database_url: str,
+    jwt_secret: str,
+    settings: Settings | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
     sandbox_guard.check(settings)  # before anything opens: production never takes test money
@@ -178,6 +188,7 @@ def create_app(
             if settings.workers_enabled
             else []
         )
+        background.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
         log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
         for task in background:
@@ -187,14 +198,17 @@ def create_app(
         await hub.stop()
         await providers.close()
         await db.dispose()
+        tracing.stop()
         log.info("stopped")
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            metrics.route(db, hub, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            graphiql.assets(),
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
@@ -204,6 +218,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    tracing.setup(app, db, settings, span_exporter)
     app.state.db = db
     app.state.providers = providers
     app.state.settings = settings

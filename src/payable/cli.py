@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,12 +30,15 @@ def database_url() -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
+    from payable.console import route_chatter
     from payable.db.embedded import EmbeddedUnavailable, start_embedded
 
+    data_dir = Path(settings.data_dir).resolve()
+    log_file = route_chatter(data_dir)
     try:
-        server = start_embedded(Path(settings.data_dir).resolve())
+        server = start_embedded(data_dir)
     except EmbeddedUnavailable as error:
-        typer.echo(str(error), err=True)
+        typer.echo(f"{str(error).removesuffix('.')} (details in {log_file}).", err=True)
         raise typer.Exit(2) from None
     try:
         yield server.url
@@ -55,6 +60,7 @@ def serve(
     import uvicorn
 
     from payable.app import create_app
+    from payable.console import ReadyServer, banner
     from payable.db.migrate import upgrade
     from payable.logging import configure
     from payable.sandbox import guard
@@ -73,36 +79,40 @@ def serve(
     secret = jwt_secret(settings)
     with database_url() as url:
         upgrade(url)
+        header = None
         if demo:
             from payable.demo import seed
 
             header = asyncio.run(seed(url, secret, settings))
-            typer.echo(
-                f"\nGraphiQL: http://{host}:{port}/graphql\n"
-                f"Paste this into its Headers tab:\n{header}\n"
-            )
+        typer.echo(banner(settings=settings, url=url, host=host, port=port, header=header))
         # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
         # that an ordinary exit, so the embedded database is stopped on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers == 1:
             application = create_app(database_url=url, jwt_secret=secret, settings=settings)
-            uvicorn.run(application, host=host, port=port, log_config=None)
+            config = uvicorn.Config(application, host=host, port=port, log_config=None)
+            ReadyServer(config).run()
             return
-        # Each worker process builds its own app from the environment this one settled.
+        # Each worker process builds its own app from the environment this one settled, and
+        # writes its metrics where a scrape of any of them adds all of them up.
         os.environ.update(
             DATABASE_URL=url,
             PAYABLE_JWT_SECRET=secret,
             PAYABLE_PUBLIC_URL=settings.public_url,
             PAYABLE_ENV=settings.environment,  # an embedded database stays development
+            PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="payable-metrics-"),
         )
-        uvicorn.run(
-            "payable.app:from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-        )
+        try:
+            uvicorn.run(
+                "payable.app:from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=None,
+            )
+        finally:
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 @app.command()
@@ -113,6 +123,38 @@ def migrate() -> None:
     with database_url() as url:
         upgrade(url)
     typer.echo("database is at the newest schema")
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database, migrations and each tenant's gateway; one line per check."""
+    from payable.doctor import diagnose, load_settings
+
+    settings, findings = load_settings()
+    if settings is not None:
+        url, problem = settings.database_url, None
+        server = None
+        if url is None:
+            from payable.console import route_chatter
+            from payable.db.embedded import EmbeddedUnavailable, start_embedded
+
+            data_dir = Path(settings.data_dir).resolve()
+            route_chatter(data_dir)
+            try:
+                server = start_embedded(data_dir)
+                url = server.url
+            except EmbeddedUnavailable as error:
+                problem = str(error)
+        try:
+            findings += diagnose(settings, url, problem)
+        finally:
+            if server is not None:
+                server.stop()
+    for finding in findings:
+        typer.echo(finding.line())
+    problems = [f for f in findings if not f.ok]
+    typer.echo(f"{len(problems)} problem(s)" if problems else "all good")
+    raise typer.Exit(1 if problems else 0)
 
 
 @app.command()

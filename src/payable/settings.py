@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     db_pool_size: int = 10
     log_level: str = "INFO"
+    # /metrics: open in development and demo; in production only with this bearer token.
+    metrics_token: SecretStr | None = None
+    # Traces: off unless set, e.g. http://otel-collector:4318 (OTLP over HTTP).
+    otlp_endpoint: str | None = None
 
     # Where browsers and gateways reach this server (payment pages, return URLs, callbacks).
     public_url: str = "http://127.0.0.1:8000"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -9,6 +13,27 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from payable.metrics import families
+
+# SQLAlchemy names a pool's logger after its class and quiets only its own "sqlalchemy" tree:
+# keep this one as quiet (dispose and recreate notes are INFO).
+logging.getLogger(f"{__name__}.MeasuredPool").setLevel(logging.WARNING)
+
+
+class MeasuredPool(AsyncAdaptedQueuePool):
+    """The default async pool, counting the checkouts that had to wait for a connection."""
+
+    def _do_get(self) -> Any:
+        exhausted = self.checkedout() >= self.size() + self._max_overflow
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            families.POOL_WAIT_SECONDS.observe(time.perf_counter() - started)
+            if exhausted:
+                families.POOL_WAITS.inc()
 
 
 def normalize_url(url: str) -> str:
@@ -28,7 +53,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url,
+            poolclass=MeasuredPool,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -20,6 +20,7 @@ from payable.graphql.context import ctx
 from payable.graphql.exchange import Exchange, Replayed
 from payable.graphql.types.common import UserError
 from payable.idempotency import service as idempotency
+from payable.metrics import families
 
 Action = Callable[[AsyncSession, Principal], Awaitable[uuid.UUID]]
 
@@ -92,6 +93,7 @@ def _alone(info: strawberry.Info) -> bool:
 
 async def refusal(info: strawberry.Info, operation: str, error: DomainError) -> list[UserError]:
     """A refusal as payload errors; a FORBIDDEN one also leaves its audit entry (its only trace)."""
+    families.ERRORS.labels(error.code, "payload").inc()
     if isinstance(error, Forbidden):
         context = ctx(info)
         await audit.refused(

@@ -27,7 +27,9 @@ from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
+from payable.metrics.operations import OperationMetrics
 from payable.settings import get_settings
+from payable.tracing import OperationSpan
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
     ClinicChangeMutations,
@@ -102,6 +104,8 @@ def build_schema() -> strawberry.Schema:
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
+            OperationMetrics,  # first: it sees the answer as masked, as the client does
+            OperationSpan,
             lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
             CloseReadSession,
             mask_bugs,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, tuple_
 
 from payable.db.engine import Database
 from payable.idempotency.models import IdempotencyKey
+from payable.metrics import families
 
 log = structlog.get_logger("payable.idempotency")
 _table = IdempotencyKey.__table__
@@ -38,7 +39,8 @@ async def run(db: Database, *, interval_seconds: float) -> None:
     """The loop the server runs until it stops."""
     while True:
         try:
-            await sweep(db=db)
+            with families.WORKER_ROUND.labels("idempotency_sweep").time():
+                await sweep(db=db)
         except Exception:  # a bad round must not end the loop; it is logged and retried
             log.exception("idempotency sweep failed")
         await asyncio.sleep(interval_seconds)

@@ -60,6 +60,10 @@ class Subscriber:
     def idle(self) -> bool:
         return self._queue.empty()
 
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
 
 class TenantFeed:
     def __init__(self, db: Database, tenant_id: uuid.UUID, position: int, batch: int) -> None:

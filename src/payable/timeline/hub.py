@@ -73,6 +73,11 @@ class EventHub:
     def subscribers(self) -> int:
         return sum(len(feed.subscribers) for feed in self._feeds.values())
 
+    @property
+    def queued(self) -> int:
+        """Events waiting in subscribers' queues, not yet sent."""
+        return sum(s.queued for feed in self._feeds.values() for s in feed.subscribers)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen_forever())
 
