@@ -27,6 +27,7 @@ from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
+from payable.graphql.webhooks_api import WebhookMutations, WebhookQueries
 from payable.settings import get_settings
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
@@ -51,6 +52,7 @@ Query = merge_types(
         ReconciliationQueries,
         TenantQueries,
         TourDepartureQueries,
+        WebhookQueries,
     ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
@@ -71,6 +73,7 @@ Mutation = merge_types(
         OperationMutations,
         ReconciliationMutations,
         TenantMutations,
+        WebhookMutations,
     ),
 )
 
