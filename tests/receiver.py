@@ -15,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    status: int
 
 
 @dataclass
@@ -43,10 +44,10 @@ class Receiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver._lock:
-                    receiver.received.append(
-                        Received(self.path, dict(self.headers.items()), body, time.time())
-                    )
                     status = receiver.answers.pop(0) if receiver.answers else receiver.default
+                    receiver.received.append(
+                        Received(self.path, dict(self.headers.items()), body, time.time(), status)
+                    )
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
@@ -57,7 +58,12 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = (
+                128  # two servers' parallel attempts, none refused for want of room
+            )
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
