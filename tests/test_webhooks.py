@@ -19,6 +19,7 @@ from tests.receiver import Receiver
 from tests.webhooks_api import (
     CREATE_ENDPOINT,
     DELETE_ENDPOINT,
+    DELIVERIES,
     ENDPOINTS,
     NOTE,
     RETRY,
@@ -342,3 +343,25 @@ async def test_410_gone_disables_the_endpoint_and_opens_a_task_for_the_admins(
         "retryWebhookDelivery"
     ]
     assert codes(retry) == ["ENDPOINT_INACTIVE"]
+
+
+async def test_listing_deliveries_costs_the_same_statements_for_any_page_size(
+    api: Api, receiver: Receiver
+) -> None:
+    hook, _ = await endpoint(api, receiver.url)
+    for _ in range(6):
+        await clinic(api)
+    await _deliver(api)
+    admin = api.as_role("admin")
+    await admin.data(ENDPOINTS)  # the tenant and token are warm
+
+    counts = []
+    for first in (1, 6):
+        with admin.count_statements() as statements:
+            listed = (await admin.data(DELIVERIES, {"endpointId": hook["id"], "first": first}))[
+                "webhookDeliveries"
+            ]
+        assert len(listed) == first
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1] <= 4

@@ -190,9 +190,13 @@ async def deliver(db: Database, settings: Settings, *, seconds: float = ROUND_SE
 
     async def one(http: httpx.AsyncClient, claimed: Claimed) -> bool:
         async with gate:
-            answer = await sending.send(
-                http, claimed.request, timeout=timeout, production=production
-            )
+            try:
+                answer = await sending.send(
+                    http, claimed.request, timeout=timeout, production=production
+                )
+            except Exception as failure:  # one bad attempt must not end the others' round
+                log.exception("webhook attempt failed", delivery_id=str(claimed.id))
+                answer = sending.Answer(None, type(failure).__name__)
         await record(db, claimed, answer, settings)
         return answer.delivered
 
