@@ -4,8 +4,12 @@ timeline event signed, in order per booking, as an integrator sees it, and retri
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -365,3 +369,41 @@ async def test_listing_deliveries_costs_the_same_statements_for_any_page_size(
         counts.append(len(statements))
 
     assert counts[0] == counts[1] <= 4
+
+
+def _readme_snippet(language: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Outbound webhooks", 1)[1]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readme_verifiers_accept_a_real_delivery_and_refuse_a_tampered_one(
+    api: Api, receiver: Receiver
+) -> None:
+    """What integrators copy from the README, in Python and in JavaScript (Node.js)."""
+    _, secret = await endpoint(api, receiver.url)
+    await clinic(api)
+    await _deliver(api)
+    [request] = receiver.received
+    header, body = request.headers["Payable-Signature"], request.body
+    tampered = body.replace(b'"CREATED"', b'"CANCELLED"')
+    assert tampered != body
+
+    namespace: dict[str, Any] = {}
+    exec(_readme_snippet("python"), namespace)
+    assert namespace["verify"](secret, header, body) is True
+    assert namespace["verify"](secret, header, tampered) is False
+    assert namespace["verify"]("whsec_wrong", header, body) is False
+
+    if shutil.which("node") is None:
+        pytest.skip("no node to run the JavaScript snippet")
+    script = _readme_snippet("js") + (
+        "const [secret, header, body, tampered] = JSON.parse(process.argv[1]);"
+        "console.log(JSON.stringify([verify(secret, header, body), verify(secret, header,"
+        " tampered), verify('whsec_wrong', header, body)]));"
+    )
+    arguments = json.dumps([secret, header, body.decode(), tampered.decode()])
+    ran = subprocess.run(
+        ["node", "-e", script, arguments], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(ran.stdout) == [True, False, False]
