@@ -6,18 +6,24 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from payable.app import create_app
 from payable.core.errors import DomainError
+from payable.settings import Settings
 from payable.webhooks import addresses, signing
 from payable.webhooks import worker as webhook_worker
 from tests.api import Api
+from tests.conftest import JWT_SECRET
 from tests.money_api import codes, local
 from tests.receiver import Receiver
 from tests.webhooks_api import (
@@ -407,3 +413,39 @@ async def test_the_readme_verifiers_accept_a_real_delivery_and_refuse_a_tampered
         ["node", "-e", script, arguments], capture_output=True, text=True, timeout=30, check=True
     )
     assert json.loads(ran.stdout) == [True, False, False]
+
+
+@pytest.fixture
+async def guarded_app(database_url: str) -> AsyncIterator[Any]:
+    """The app as a demo server runs it: internal addresses are refused there too."""
+    settings = Settings(env="demo", public_url="http://payable.test", workers_enabled=False)
+    application = create_app(database_url=database_url, jwt_secret=JWT_SECRET, settings=settings)
+    async with LifespanManager(application):
+        yield application
+
+
+async def test_outside_development_no_endpoint_reaches_an_internal_address(
+    api: Api, guarded_app: Any, receiver: Receiver, db: asyncpg.Connection
+) -> None:
+    """Registering 127.0.0.1 is refused; an endpoint registered on a development server is not
+    called by a guarded server's worker either (the check runs again before each attempt)."""
+    transport = httpx.ASGITransport(app=guarded_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://payable.test") as http:
+        guarded = replace(api, client=http, app=guarded_app).as_role("admin")
+        payload = (
+            await guarded.data(CREATE_ENDPOINT, {"input": {"url": "http://169.254.169.254/x"}})
+        )["createWebhookEndpoint"]
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("URL_NOT_ALLOWED", "url")]
+
+    hook, _ = await endpoint(api, receiver.url)  # development allows it
+    await clinic(api)
+    await webhook_worker.deliver(guarded_app.state.db, guarded_app.state.settings)
+
+    assert receiver.received == []
+    [delivery] = await deliveries(api, endpointId=hook["id"])
+    assert (delivery["status"], delivery["attempts"], delivery["lastResponseStatus"]) == (
+        "PENDING",
+        1,
+        None,
+    )
+    assert delivery["lastError"] == "the URL points to a loopback, link-local or private address"

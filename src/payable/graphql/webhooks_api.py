@@ -9,13 +9,14 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core import ids, permissions
+from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.graphql import guard, mutation
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size
 from payable.graphql.types.common import Node, UserError
 from payable.graphql.types.timeline import BookingEvent
-from payable.webhooks import models
+from payable.webhooks import addresses, models
 from payable.webhooks import service as webhooks
 
 WebhookDeliveryStatus = strawberry.enum(
@@ -159,9 +160,10 @@ class WebhookQueries:
         limit = page_size(first, default=50)
         endpoint = None
         if endpoint_id is not None:
-            type_name, endpoint = ids.from_global_id(endpoint_id)
-            if type_name != "WebhookEndpoint":
-                return []
+            try:
+                endpoint = ids.local_id(endpoint_id, "WebhookEndpoint")
+            except NotFound:
+                return []  # names nothing of this tenant's: no deliveries
         rows = await webhooks.deliveries(
             session=ctx(info).read_session,
             tenant_id=principal.tenant_id,
@@ -176,7 +178,7 @@ class WebhookQueries:
 class WebhookMutations:
     @strawberry.mutation(
         description="Admins only: deliver this tenant's booking events from now on to `url`"
-        " (http or https; in production not a loopback, link-local or private address)."
+        " (http or https; outside development not a loopback, link-local or private address)."
         " Codes: FORBIDDEN, INVALID_URL, URL_NOT_ALLOWED, URL_NOT_RESOLVABLE, UNKNOWN_EVENT_TYPE,"
         " TEXT_TOO_LONG."
     )
@@ -187,7 +189,7 @@ class WebhookMutations:
         idempotency_key: str | None = None,
     ) -> WebhookEndpointPayload:
         secrets: list[str] = []
-        production = ctx(info).settings.environment == "production"
+        production = addresses.guarded(ctx(info).settings)
 
         async def action(session: AsyncSession, principal: Principal) -> uuid.UUID:
             endpoint_id, secret = await webhooks.create(

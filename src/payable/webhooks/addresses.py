@@ -14,6 +14,13 @@ import socket
 from urllib.parse import urlsplit
 
 from payable.core.errors import DomainError
+from payable.settings import Settings
+
+
+def guarded(settings: Settings) -> bool:
+    """Whether internal addresses are refused: everywhere but development (a demo server
+    faces the internet as a production one does)."""
+    return settings.environment != "development"
 
 
 def parse(url: str) -> str:

@@ -28,7 +28,7 @@ from payable.reviews import service as reviews
 from payable.reviews.models import TaskKind
 from payable.settings import Settings
 from payable.timeline.models import BookingEvent
-from payable.webhooks import payload, planner, sending
+from payable.webhooks import addresses, payload, planner, sending
 from payable.webhooks import service as webhooks
 from payable.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -183,7 +183,7 @@ async def _disable(session: AsyncSession, claimed: Claimed) -> None:
 async def deliver(db: Database, settings: Settings, *, seconds: float = ROUND_SECONDS) -> int:
     """Plan new events, then send what is due until nothing is or ``seconds`` passed; how many
     deliveries succeeded. One call of the server's worker loop."""
-    production = settings.environment == "production"
+    production = addresses.guarded(settings)
     timeout = settings.webhook_timeout_seconds
     gate = asyncio.Semaphore(PARALLEL)
     succeeded = 0
