@@ -59,7 +59,8 @@ async def send(
     try:
         async with asyncio.timeout(timeout):  # the whole exchange, not each read
             async with http.stream("POST", request.url, content=request.body, headers=headers) as r:
-                head = await _head(r)
+                # A 2xx status is the answer; only a refusal's body is worth a look.
+                head = b"" if 200 <= r.status_code < 300 else await _head(r)
     except TimeoutError:
         return Answer(None, f"no answer within {timeout:g} s")
     except httpx.HTTPError as failure:
