@@ -101,11 +101,6 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_webhook_deliveries_attempts")),
         sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["booking_events.id"],
-            name=op.f("fk_webhook_deliveries_event_id_booking_events"),
-        ),
-        sa.ForeignKeyConstraint(
             ["tenant_id", "endpoint_id"],
             ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
             name=op.f("fk_webhook_deliveries_tenant_id_webhook_endpoints"),

@@ -12,7 +12,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -91,9 +90,9 @@ class WebhookDelivery(SQLModel, table=True):
     id: uuid.UUID = id_field()
     tenant_id: uuid.UUID = tenant_field()
     endpoint_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
-    event_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("booking_events.id"), nullable=False)
-    )
+    # No foreign key: booking_events is append-only, and its TRUNCATE guard (a trigger) must
+    # stay the first thing that refuses.
+    event_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
     booking_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
     sequence: int = Field(sa_column=Column(BigInteger, nullable=False))  # the event's
     status: str = Field(sa_column=Column(String(16), nullable=False))

@@ -201,12 +201,16 @@ async def deliver(db: Database, settings: Settings, *, seconds: float = ROUND_SE
         return answer.delivered
 
     deadline = time.monotonic() + seconds
+    await planner.plan(db)
+    claimed = await claim(db)
+    if not claimed:
+        return 0  # the common round: two small queries, no HTTP client built
     async with sending.client(timeout) as http:
-        while time.monotonic() < deadline:
-            await planner.plan(db)
-            claimed = await claim(db)
-            if not claimed:
-                break
+        while claimed:
             results = await asyncio.gather(*(one(http, c) for c in claimed))
             succeeded += sum(results)
+            if time.monotonic() >= deadline:
+                break
+            await planner.plan(db)
+            claimed = await claim(db)
     return succeeded
