@@ -123,6 +123,14 @@ CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ),
     ("setRefundFourEyes", "required: $required", {"required": True}, {ADMIN}),
     (
+        "createWebhookEndpoint",
+        "input: $input",
+        {"input": {"url": "http://127.0.0.1:9/matrix", "eventTypes": ["CREATED"]}},
+        {ADMIN},
+    ),
+    ("deleteWebhookEndpoint", "endpointId: $id", {"id": _gid("WebhookEndpoint")}, {ADMIN}),
+    ("retryWebhookDelivery", "deliveryId: $id", {"id": _gid("WebhookDelivery")}, {ADMIN}),
+    (
         "returnHeldPayment",
         "input: $input",
         {"input": {"paymentId": _gid("Payment"), "reason": "x"}},

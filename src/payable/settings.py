@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         fallback = [SANDBOX_PUBLIC_SECRET] if self.sandbox_enabled else []
         return self.sandbox_webhook_secrets or fallback
 
+    # Outbound webhooks: retries every base * 2^n seconds (with jitter) for this many hours
+    # from the first attempt, then FAILED; an attempt gets this long for its whole answer.
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_hours: float = 24.0
+    webhook_timeout_seconds: float = 10.0
+
     # How long an idempotency key keeps its first answer (Stripe: 24 h); later it is new again.
     idempotency_retention_hours: float = 24.0
 

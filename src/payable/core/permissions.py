@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     READ_GATEWAYS = "see the tenant's payment gateway and the available ones"
     READ_FREE_TEXT = "read reasons and other free text"
     READ_DEPARTURES = "read tour departures"
+    MANAGE_WEBHOOKS = "manage webhook endpoints and deliveries"
 
 
 _FRONT_DESK = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT})
@@ -73,6 +74,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.READ_GATEWAYS: frozenset({Role.ADMIN}),
     Action.READ_FREE_TEXT: _STAFF,
     Action.READ_DEPARTURES: _STAFF,
+    # Webhook endpoints choose where the tenant's events go, and hold the signing secrets.
+    Action.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 
 

@@ -19,6 +19,7 @@ from payable.sandbox.operations import SandboxOperation
 from payable.tenants.models import Tenant
 from payable.timeline.models import BookingEvent
 from payable.verticals import VERTICALS
+from payable.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -44,5 +45,7 @@ __all__ = [
     "SandboxOperation",
     "SandboxOrder",
     "Tenant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -27,6 +27,7 @@ from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
+from payable.graphql.webhooks_api import WebhookMutations, WebhookQueries
 from payable.metrics.operations import OperationMetrics
 from payable.settings import get_settings
 from payable.tracing import OperationSpan
@@ -53,6 +54,7 @@ Query = merge_types(
         ReconciliationQueries,
         TenantQueries,
         TourDepartureQueries,
+        WebhookQueries,
     ),
 )
 Subscription = merge_types("Subscription", (BookingSubscriptions,))
@@ -73,6 +75,7 @@ Mutation = merge_types(
         OperationMutations,
         ReconciliationMutations,
         TenantMutations,
+        WebhookMutations,
     ),
 )
 

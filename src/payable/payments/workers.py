@@ -24,6 +24,7 @@ from payable.providers.registry import Providers
 from payable.refunds import workers as refund_workers
 from payable.reports import reminders
 from payable.settings import Settings
+from payable.webhooks import worker as webhooks
 
 log = structlog.get_logger("payable.workers")
 BATCH = 50
@@ -141,6 +142,7 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
             await reminders.remind(db=db, today=clock.today())
             await poll_pending(db, providers, older_than=older_than)
             await completion.complete_finished(db=db, after=complete_after)
+            await webhooks.deliver(db, settings)
         except Exception:  # a bad round must not end the loop; it is logged and retried
             log.exception("worker round failed")
         await asyncio.sleep(settings.worker_interval_seconds)

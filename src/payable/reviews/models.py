@@ -30,6 +30,7 @@ class TaskKind(enum.StrEnum):
     OVERRIDE_REQUEST = "OVERRIDE_REQUEST"  # someone asks a manager to make an exception
     RECONCILIATION = "RECONCILIATION"  # the gateway's report and our books differ
     REMINDER = "REMINDER"  # an installment is due soon or overdue
+    WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # a receiver answered 410 Gone: its endpoint stopped
 
 
 class TaskStatus(enum.StrEnum):

@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints per tenant, and deliveries of timeline events to them."""
