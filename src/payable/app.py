@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -34,6 +35,7 @@ from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
 from payable.web import exports, returns, webhooks
+from payable.web.body_limit import BodyLimit
 
 log = structlog.get_logger("payable.app")
 
@@ -202,6 +204,13 @@ def create_app(
             *(sandbox_pages.routes if settings.sandbox_enabled else []),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                max_webhook_bytes=settings.max_webhook_bytes,
+            )
+        ],
     )
     app.state.db = db
     app.state.providers = providers

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     jwt_ttl_hours: int = 12
     max_page_size: int = 100
     max_query_depth: int = 12
+    # Request limits, checked before a request runs (README, "Limits").
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_webhook_bytes: int = 64 * 1024
+    max_query_tokens: int = 5000
+    max_query_aliases: int = 30
+    max_root_fields: int = 20
+    max_query_fragments: int = 64
+    max_query_cost: int = 50_000
+    query_cost_list_size: int = 10
+    max_string_length: int = 10_000
     db_pool_size: int = 10
     log_level: str = "INFO"
 

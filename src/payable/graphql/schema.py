@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -22,12 +21,12 @@ from payable.graphql.queries import BookingQueries
 from payable.graphql.reconciliation_api import ReconciliationMutations, ReconciliationQueries
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
+from payable.graphql.request_limits import RequestLimits
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
-from payable.settings import get_settings
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
     ClinicChangeMutations,
@@ -102,7 +101,7 @@ def build_schema() -> strawberry.Schema:
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
+            RequestLimits,
             CloseReadSession,
             mask_bugs,
         ],
