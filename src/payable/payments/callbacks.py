@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 
@@ -35,15 +36,21 @@ async def receive(
     query: Mapping[str, str],
     body: bytes,
 ) -> int:
-    """Handle one delivery; the HTTP status to answer (401 unsigned, 503 retry later, else 200)."""
+    """Handle one delivery; the HTTP status to answer (401 unsigned, 503 retry later, else 200).
+
+    An unsigned delivery is counted (a REJECTED row) with a summary of what came, never its
+    body: whoever can reach the URL could otherwise store anything here.
+    """
+    refusal: str | None = None
     try:
         event: CallbackEvent | None = provider.verify_callback(
             headers=headers, query=query, body=body
         )
     except InvalidCallback as error:
-        log.warning("callback refused", provider=provider.name, reason=str(error))
         event = None
-    callback_id = await _keep(db, provider.name, event, body)
+        refusal = _summary(str(error), body)
+        log.warning("callback refused", provider=provider.name, summary=refusal)
+    callback_id = await _keep(db, provider.name, event, body if event else b"", refusal)
     if event is None:
         return 401
     try:
@@ -57,11 +64,22 @@ async def receive(
     return 200
 
 
-async def _keep(db: Database, provider: str, event: CallbackEvent | None, body: bytes) -> uuid.UUID:
+def _summary(reason: str, body: bytes) -> str:
+    """What an unsigned delivery was, without keeping it: why refused, its size and digest."""
+    return f"{reason}; {len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()}"
+
+
+async def _keep(
+    db: Database, provider: str, event: CallbackEvent | None, body: bytes, refusal: str | None
+) -> uuid.UUID:
     """Write the arrival in its own transaction, so no later rollback loses it."""
     async with db.session() as session, session.begin():
         if event is None:
-            values = {"signature_valid": False, "status": CallbackStatus.REJECTED.value}
+            values = {
+                "signature_valid": False,
+                "status": CallbackStatus.REJECTED.value,
+                "error": refusal,
+            }
             statement = insert(_inbox).values(
                 id=uuid.uuid4(), provider=provider, body=body, **values
             )
