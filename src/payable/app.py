@@ -35,6 +35,7 @@ from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
 from payable.web import exports, returns, webhooks
+from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
 
 log = structlog.get_logger("payable.app")
@@ -99,6 +100,10 @@ class PayableGraphQL(GraphQL):
         )
         if exchange is not None:
             exchange.failed = bool(result.errors)
+        if result.errors:  # for the request's log line
+            request.scope.setdefault("state", {})["codes"] = sorted(
+                {str((e.extensions or {}).get("code", "ERROR")) for e in result.errors}
+            )
         return result
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -205,11 +210,12 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=[
+            Middleware(AccessLog),
             Middleware(
                 BodyLimit,
                 max_bytes=settings.max_body_bytes,
                 max_webhook_bytes=settings.max_webhook_bytes,
-            )
+            ),
         ],
     )
     app.state.db = db

@@ -86,7 +86,7 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers == 1:
             application = create_app(database_url=url, jwt_secret=secret, settings=settings)
-            uvicorn.run(application, host=host, port=port, log_config=None)
+            uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
             return
         # Each worker process builds its own app from the environment this one settled.
         os.environ.update(
@@ -102,6 +102,7 @@ def serve(
             host=host,
             port=port,
             log_config=None,
+            access_log=False,  # payable.access logs each request as one JSON line
         )
 
 

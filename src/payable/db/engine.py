@@ -28,7 +28,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            hide_parameters=True,  # errors never carry a caller's values into a log
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -31,6 +31,13 @@ def limits_from(settings: Settings) -> limits.Limits:
     )
 
 
+def _note(context: object, **values: object) -> None:
+    """Hand values to the request's log line (see payable.web.access_log)."""
+    request = getattr(context, "request", None)
+    if request is not None and request.scope["type"] == "http":
+        request.scope.setdefault("state", {}).update(values)
+
+
 class RequestLimits(SchemaExtension):
     def __init__(self) -> None:
         settings = get_settings()
@@ -53,6 +60,7 @@ class RequestLimits(SchemaExtension):
             variables=context.variables,
             limits=self.limits,
         )
+        _note(context.context, operation=context.operation_name, cost=self.cost)
         input_text.check(
             document=context.graphql_document,
             variables=context.variables,

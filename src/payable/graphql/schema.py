@@ -10,7 +10,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from payable.graphql.exchange import Replayed
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -78,10 +77,8 @@ class PayableSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log errors, but not a repeat's stop signal: its stored first answer is what is sent."""
-        super().process_errors(
-            [e for e in errors if not isinstance(e.original_error, Replayed)], execution_context
-        )
+        """Log nothing here: refusals are answers (their codes are on the request's log line)
+        and bugs are logged once, without their messages, where they are masked."""
 
 
 def build_schema() -> strawberry.Schema:
