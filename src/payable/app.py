@@ -21,6 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
+from payable.db.outage import RETRY_AFTER_SECONDS
 from payable.graphql import exchange as idempotent_http
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
@@ -37,6 +38,7 @@ from payable.timeline.hub import EventHub
 from payable.web import exports, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
+from payable.web.outage import OutageAsUnavailable
 
 log = structlog.get_logger("payable.app")
 
@@ -101,9 +103,11 @@ class PayableGraphQL(GraphQL):
         if exchange is not None:
             exchange.failed = bool(result.errors)
         if result.errors:  # for the request's log line
-            request.scope.setdefault("state", {})["codes"] = sorted(
-                {str((e.extensions or {}).get("code", "ERROR")) for e in result.errors}
-            )
+            codes = {str((e.extensions or {}).get("code", "ERROR")) for e in result.errors}
+            request.scope.setdefault("state", {})["codes"] = sorted(codes)
+            if "SERVICE_UNAVAILABLE" in codes:
+                sub_response.status_code = 503
+                sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return result
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -211,6 +215,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(AccessLog),
+            Middleware(OutageAsUnavailable),
             Middleware(
                 BodyLimit,
                 max_bytes=settings.max_body_bytes,
