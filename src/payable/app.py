@@ -39,13 +39,20 @@ from payable.web import exports, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
 from payable.web.outage import OutageAsUnavailable
+from payable.web.rate_limit import Limiter, RateLimit
 
 log = structlog.get_logger("payable.app")
 
 
 class PayableGraphQL(GraphQL):
     def __init__(
-        self, db: Database, secret: str, providers: Providers, settings: Settings, hub: EventHub
+        self,
+        db: Database,
+        secret: str,
+        providers: Providers,
+        settings: Settings,
+        hub: EventHub,
+        limiter: Limiter,
     ) -> None:
         super().__init__(
             schema,
@@ -59,6 +66,7 @@ class PayableGraphQL(GraphQL):
         self.providers = providers
         self.settings = settings
         self.hub = hub
+        self.limiter = limiter
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await self.authenticate(request.headers.get("authorization"))
@@ -124,7 +132,10 @@ class PayableGraphQL(GraphQL):
         header = params.get("Authorization") or params.get("authorization")
         if header is None and context.principal is not None:
             return UNSET  # already authenticated by the upgrade request's header
-        principal, error = await self.authenticate(header if isinstance(header, str) else None)
+        try:
+            principal, error = await self.authenticate(header if isinstance(header, str) else None)
+        except tenants.TenantLimitReached as reached:
+            principal, error = None, f"too many new tenants; retry in {reached.retry_after} s"
         if principal is None:
             reason = error or 'send {"Authorization": "Bearer <token>"} in connection_init'
             await context.request.close(code=4403, reason=reason[:120])
@@ -144,7 +155,9 @@ class PayableGraphQL(GraphQL):
         except InvalidToken as error:
             return None, f"invalid token: {error}"
         async with self.db.session() as session:
-            tenant_id = await tenants.ensure(session=session, slug=tenant)
+            tenant_id = await tenants.ensure(
+                session=session, slug=tenant, admit_new=self.limiter.admit_new_tenant
+            )
         return Principal(sub=sub, tenant_slug=tenant, role=role, tenant_id=tenant_id), None
 
 
@@ -161,7 +174,8 @@ def create_app(
         poll_seconds=settings.subscription_poll_seconds,
         batch=settings.subscription_batch,
     )
-    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub)
+    limiter = Limiter(settings)
+    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub, limiter)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -216,6 +230,7 @@ def create_app(
         middleware=[
             Middleware(AccessLog),
             Middleware(OutageAsUnavailable),
+            Middleware(RateLimit, limiter=limiter),
             Middleware(
                 BodyLimit,
                 max_bytes=settings.max_body_bytes,

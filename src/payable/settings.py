@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     max_query_cost: int = 50_000
     query_cost_list_size: int = 10
     max_string_length: int = 10_000
+    # Rate limits, counted in each process (see payable.web.rate_limit), `limits` notation.
+    rate_limit_enabled: bool = True
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_per_token: str = "300/minute"
+    rate_limit_webhooks: str = "300/minute"
+    rate_limit_return_page: str = "30/minute"
+    rate_limit_new_tenants: str = "20/hour"
     db_pool_size: int = 10
     log_level: str = "INFO"
 
