@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select, update
@@ -23,6 +24,7 @@ from payable.providers.base import (
     Provider,
     ProviderError,
 )
+from payable.providers.registry import Providers
 
 log = structlog.get_logger("payable.callbacks")
 _inbox = ProviderCallback.__table__
@@ -102,6 +104,43 @@ async def _keep(
                 )
             )
         return (await session.execute(statement.returning(_inbox.c.id))).scalar_one()
+
+
+async def resume_stalled(
+    db: Database, providers: Providers, *, older_than: timedelta, limit: int = 50
+) -> int:
+    """Process verified callbacks still RECEIVED after ``older_than`` (their server stopped,
+    or the database went away, between keeping and processing them); how many were taken up.
+
+    The row holds what processing needs (event and order ids, checked when it arrived). Two
+    workers may take the same row: each asks the gateway, one applies it, the other skips it.
+    """
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    _inbox.c.id, _inbox.c.provider, _inbox.c.event_id, _inbox.c.provider_order_id
+                )
+                .where(
+                    _inbox.c.status == CallbackStatus.RECEIVED.value,
+                    _inbox.c.signature_valid.is_(True),
+                    _inbox.c.event_id.is_not(None),
+                    _inbox.c.provider_order_id.is_not(None),
+                    _inbox.c.received_at <= clock.now() - older_than,
+                )
+                .order_by(_inbox.c.received_at)
+                .limit(limit)
+            )
+        ).all()
+    for row in rows:
+        event = CallbackEvent(
+            event_id=row.event_id, provider_order_id=row.provider_order_id, state=None
+        )
+        try:
+            await _process(db, providers.by_name(row.provider), row.id, event)
+        except ProviderError as error:
+            await _mark(db, row.id, CallbackStatus.FAILED, f"gateway lookup failed: {error.code}")
+    return len(rows)
 
 
 async def _process(
