@@ -82,6 +82,7 @@ async def app(database_url: str) -> AsyncIterator[object]:
         public_url="http://payable.test",
         workers_enabled=False,  # tests run the workers' rounds themselves
         sandbox_webhook_secrets=[SANDBOX_SECRET, "previous-sandbox-secret"],
+        rate_limit_enabled=False,  # the suite is one client sending thousands of requests
     )
     application = create_app(database_url=database_url, jwt_secret=JWT_SECRET, settings=settings)
     async with LifespanManager(application):

@@ -7,6 +7,7 @@ own orders table plays the gateway's side of the story.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 import uuid
@@ -63,7 +64,13 @@ async def _send(
 
 
 async def _inbox(db: asyncpg.Connection, body: bytes) -> list[asyncpg.Record]:
-    return await db.fetch("SELECT * FROM provider_callbacks WHERE body = $1", body)
+    """The rows of a delivery: by its body, or (refused, bodies not kept) by its digest."""
+    digest = hashlib.sha256(body).hexdigest()
+    return await db.fetch(
+        "SELECT * FROM provider_callbacks WHERE body = $1 OR (body = '' AND error LIKE $2)",
+        body,
+        f"%{len(body)} bytes, sha256 {digest}",
+    )
 
 
 async def _payments(db: asyncpg.Connection, booking_id: str) -> list[asyncpg.Record]:

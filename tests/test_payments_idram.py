@@ -130,6 +130,10 @@ async def test_a_forged_checksum_is_refused_and_records_nothing(
     api: Api, client: httpx.AsyncClient, idram: FakeIdram, db: asyncpg.Connection
 ) -> None:
     booking_id, link, bill = await _open_bill(api, client, idram)
+    rejected = "SELECT count(*) FROM provider_callbacks WHERE provider = 'idram'" + (
+        " AND status = 'REJECTED' AND NOT signature_valid"
+    )
+    before = await db.fetchval(rejected)
 
     asked, refused = await idram.pay(bill, forge=True)
     _, altered = await idram.pay(bill, skip_precheck=True, tamper={"EDP_AMOUNT": "1.00"})
@@ -140,12 +144,8 @@ async def test_a_forged_checksum_is_refused_and_records_nothing(
     assert await _payments(db, link) == []
     after = await _booking(api, booking_id)
     assert (after["paymentStatus"], after["paymentRequests"][0]["status"]) == ("PENDING", "PENDING")
-    kept = await db.fetch(
-        "SELECT signature_valid, status FROM provider_callbacks WHERE provider = 'idram'"
-        " AND position($1::bytea in body) > 0",
-        bill.encode(),
-    )
-    assert [tuple(r) for r in kept] == [(False, "REJECTED"), (False, "REJECTED")]
+    # both kept as refused deliveries, as a summary (their bodies are not stored)
+    assert await db.fetchval(rejected) - before == 2
 
 
 async def test_another_amount_is_refused_at_precheck_and_held_when_confirmed(

@@ -78,7 +78,7 @@ def test_served_over_tcp_and_stops_on_sigterm(server: tuple[str, subprocess.Pope
         json={"query": "{ bookings { totalCount } }"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert response.json() == {"data": {"bookings": {"totalCount": 0}}}
+    assert response.json()["data"] == {"bookings": {"totalCount": 0}}
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
@@ -113,7 +113,7 @@ def test_embedded_database_keeps_data_across_restarts(tmp_path: Path) -> None:
         listed = httpx.post(
             f"{base}/graphql", json={"query": "{ bookings { totalCount } }"}, headers=headers
         )
-        assert listed.json() == {"data": {"bookings": {"totalCount": 1}}}
+        assert listed.json()["data"] == {"bookings": {"totalCount": 1}}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)

@@ -11,6 +11,7 @@ import structlog
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -22,6 +23,7 @@ from payable import tracing
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
+from payable.db.outage import RETRY_AFTER_SECONDS
 from payable.graphql import exchange as idempotent_http
 from payable.graphql.context import Context
 from payable.graphql.schema import schema
@@ -37,13 +39,23 @@ from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
 from payable.web import exports, graphiql, payment_forms, returns, webhooks
+from payable.web.access_log import AccessLog
+from payable.web.body_limit import BodyLimit
+from payable.web.outage import OutageAsUnavailable
+from payable.web.rate_limit import Limiter, RateLimit
 
 log = structlog.get_logger("payable.app")
 
 
 class PayableGraphQL(GraphQL):
     def __init__(
-        self, db: Database, secret: str, providers: Providers, settings: Settings, hub: EventHub
+        self,
+        db: Database,
+        secret: str,
+        providers: Providers,
+        settings: Settings,
+        hub: EventHub,
+        limiter: Limiter,
     ) -> None:
         super().__init__(
             schema,
@@ -57,6 +69,7 @@ class PayableGraphQL(GraphQL):
         self.providers = providers
         self.settings = settings
         self.hub = hub
+        self.limiter = limiter
 
     async def render_graphql_ide(self, request: Any) -> Any:
         return graphiql.page(graphiql.demo_headers(self.settings, self.secret))
@@ -103,6 +116,12 @@ class PayableGraphQL(GraphQL):
         )
         if exchange is not None:
             exchange.failed = bool(result.errors)
+        if result.errors:  # for the request's log line
+            codes = {str((e.extensions or {}).get("code", "ERROR")) for e in result.errors}
+            request.scope.setdefault("state", {})["codes"] = sorted(codes)
+            if "SERVICE_UNAVAILABLE" in codes:
+                sub_response.status_code = 503
+                sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return result
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -119,7 +138,10 @@ class PayableGraphQL(GraphQL):
         header = params.get("Authorization") or params.get("authorization")
         if header is None and context.principal is not None:
             return UNSET  # already authenticated by the upgrade request's header
-        principal, error = await self.authenticate(header if isinstance(header, str) else None)
+        try:
+            principal, error = await self.authenticate(header if isinstance(header, str) else None)
+        except tenants.TenantLimitReached as reached:
+            principal, error = None, f"too many new tenants; retry in {reached.retry_after} s"
         if principal is None:
             reason = error or 'send {"Authorization": "Bearer <token>"} in connection_init'
             await context.request.close(code=4403, reason=reason[:120])
@@ -139,7 +161,9 @@ class PayableGraphQL(GraphQL):
         except InvalidToken as error:
             return None, f"invalid token: {error}"
         async with self.db.session() as session:
-            tenant_id = await tenants.ensure(session=session, slug=tenant)
+            tenant_id = await tenants.ensure(
+                session=session, slug=tenant, admit_new=self.limiter.admit_new_tenant
+            )
         return Principal(sub=sub, tenant_slug=tenant, role=role, tenant_id=tenant_id), None
 
 
@@ -160,7 +184,8 @@ def create_app(
         poll_seconds=settings.subscription_poll_seconds,
         batch=settings.subscription_batch,
     )
-    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub)
+    limiter = Limiter(settings)
+    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub, limiter)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -217,6 +242,16 @@ def create_app(
             *(sandbox_pages.routes if settings.sandbox_enabled else []),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(OutageAsUnavailable),
+            Middleware(RateLimit, limiter=limiter),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                max_webhook_bytes=settings.max_webhook_bytes,
+            ),
+        ],
     )
     tracing.setup(app, db, settings, span_exporter)
     app.state.db = db

@@ -90,7 +90,9 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers == 1:
             application = create_app(database_url=url, jwt_secret=secret, settings=settings)
-            config = uvicorn.Config(application, host=host, port=port, log_config=None)
+            config = uvicorn.Config(
+                application, host=host, port=port, log_config=None, access_log=False
+            )
             ReadyServer(config).run()
             return
         # Each worker process builds its own app from the environment this one settled, and
@@ -110,6 +112,7 @@ def serve(
                 host=host,
                 port=port,
                 log_config=None,
+                access_log=False,  # payable.access logs each request as one JSON line
             )
         finally:
             shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     jwt_ttl_hours: int = 12
     max_page_size: int = 100
     max_query_depth: int = 12
+    # Request limits, checked before a request runs (README, "Limits").
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_webhook_bytes: int = 64 * 1024
+    max_query_tokens: int = 5000
+    max_query_aliases: int = 30
+    max_root_fields: int = 20
+    max_query_fragments: int = 64
+    max_query_cost: int = 50_000
+    query_cost_list_size: int = 10
+    max_string_length: int = 10_000
+    # Rate limits, counted in each process (see payable.web.rate_limit), `limits` notation.
+    rate_limit_enabled: bool = True
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_per_token: str = "300/minute"
+    rate_limit_webhooks: str = "300/minute"
+    rate_limit_return_page: str = "30/minute"
+    rate_limit_new_tenants: str = "20/hour"
     db_pool_size: int = 10
     log_level: str = "INFO"
     # /metrics: open in development and demo; in production only with this bearer token.

@@ -60,3 +60,11 @@ def parse_amount(value: object, *, field: str, allow_zero: bool = False) -> Deci
             "INVALID_AMOUNT", f"amount has more than {MINOR_DIGITS} decimal places", field
         )
     return amount.quantize(_QUANTUM)
+
+
+def check_form(value: object, *, field: str) -> None:
+    """Refuse (INVALID_AMOUNT) what cannot be an amount in any currency: unreadable, a float,
+    not finite, too large or finer than the minor unit. The sign is each rule's own to judge."""
+    if isinstance(value, Decimal) and value.is_finite() and value < 0:
+        value = -value
+    parse_amount(value, field=field, allow_zero=True)

@@ -58,6 +58,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
+            hide_parameters=True,  # errors never carry a caller's values into a log
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

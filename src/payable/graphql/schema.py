@@ -6,12 +6,10 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from payable.graphql.exchange import Replayed
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -22,6 +20,7 @@ from payable.graphql.queries import BookingQueries
 from payable.graphql.reconciliation_api import ReconciliationMutations, ReconciliationQueries
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
+from payable.graphql.request_limits import RequestLimits
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
@@ -29,7 +28,6 @@ from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.graphql.webhooks_api import WebhookMutations, WebhookQueries
 from payable.metrics.operations import OperationMetrics
-from payable.settings import get_settings
 from payable.tracing import OperationSpan
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
@@ -84,10 +82,8 @@ class PayableSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log errors, but not a repeat's stop signal: its stored first answer is what is sent."""
-        super().process_errors(
-            [e for e in errors if not isinstance(e.original_error, Replayed)], execution_context
-        )
+        """Log nothing here: refusals are answers (their codes are on the request's log line)
+        and bugs are logged once, without their messages, where they are masked."""
 
 
 def build_schema() -> strawberry.Schema:
@@ -109,7 +105,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,
-            lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
+            RequestLimits,
             CloseReadSession,
             mask_bugs,
         ],

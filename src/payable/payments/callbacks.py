@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select, update
@@ -22,6 +24,7 @@ from payable.providers.base import (
     Provider,
     ProviderError,
 )
+from payable.providers.registry import Providers
 
 log = structlog.get_logger("payable.callbacks")
 _inbox = ProviderCallback.__table__
@@ -35,15 +38,21 @@ async def receive(
     query: Mapping[str, str],
     body: bytes,
 ) -> int:
-    """Handle one delivery; the HTTP status to answer (401 unsigned, 503 retry later, else 200)."""
+    """Handle one delivery; the HTTP status to answer (401 unsigned, 503 retry later, else 200).
+
+    An unsigned delivery is counted (a REJECTED row) with a summary of what came, never its
+    body: whoever can reach the URL could otherwise store anything here.
+    """
+    refusal: str | None = None
     try:
         event: CallbackEvent | None = provider.verify_callback(
             headers=headers, query=query, body=body
         )
     except InvalidCallback as error:
-        log.warning("callback refused", provider=provider.name, reason=str(error))
         event = None
-    callback_id = await _keep(db, provider.name, event, body)
+        refusal = _summary(str(error), body)
+        log.warning("callback refused", provider=provider.name, summary=refusal)
+    callback_id = await _keep(db, provider.name, event, body if event else b"", refusal)
     if event is None:
         return 401
     try:
@@ -57,11 +66,22 @@ async def receive(
     return 200
 
 
-async def _keep(db: Database, provider: str, event: CallbackEvent | None, body: bytes) -> uuid.UUID:
+def _summary(reason: str, body: bytes) -> str:
+    """What an unsigned delivery was, without keeping it: why refused, its size and digest."""
+    return f"{reason}; {len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()}"
+
+
+async def _keep(
+    db: Database, provider: str, event: CallbackEvent | None, body: bytes, refusal: str | None
+) -> uuid.UUID:
     """Write the arrival in its own transaction, so no later rollback loses it."""
     async with db.session() as session, session.begin():
         if event is None:
-            values = {"signature_valid": False, "status": CallbackStatus.REJECTED.value}
+            values = {
+                "signature_valid": False,
+                "status": CallbackStatus.REJECTED.value,
+                "error": refusal,
+            }
             statement = insert(_inbox).values(
                 id=uuid.uuid4(), provider=provider, body=body, **values
             )
@@ -84,6 +104,43 @@ async def _keep(db: Database, provider: str, event: CallbackEvent | None, body: 
                 )
             )
         return (await session.execute(statement.returning(_inbox.c.id))).scalar_one()
+
+
+async def resume_stalled(
+    db: Database, providers: Providers, *, older_than: timedelta, limit: int = 50
+) -> int:
+    """Process verified callbacks still RECEIVED after ``older_than`` (their server stopped,
+    or the database went away, between keeping and processing them); how many were taken up.
+
+    The row holds what processing needs (event and order ids, checked when it arrived). Two
+    workers may take the same row: each asks the gateway, one applies it, the other skips it.
+    """
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    _inbox.c.id, _inbox.c.provider, _inbox.c.event_id, _inbox.c.provider_order_id
+                )
+                .where(
+                    _inbox.c.status == CallbackStatus.RECEIVED.value,
+                    _inbox.c.signature_valid.is_(True),
+                    _inbox.c.event_id.is_not(None),
+                    _inbox.c.provider_order_id.is_not(None),
+                    _inbox.c.received_at <= clock.now() - older_than,
+                )
+                .order_by(_inbox.c.received_at)
+                .limit(limit)
+            )
+        ).all()
+    for row in rows:
+        event = CallbackEvent(
+            event_id=row.event_id, provider_order_id=row.provider_order_id, state=None
+        )
+        try:
+            await _process(db, providers.by_name(row.provider), row.id, event)
+        except ProviderError as error:
+            await _mark(db, row.id, CallbackStatus.FAILED, f"gateway lookup failed: {error.code}")
+    return len(rows)
 
 
 async def _process(

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from payable.bookings import completion
 from payable.core import clock
 from payable.db.engine import Database
-from payable.payments import lookup
+from payable.payments import callbacks, lookup
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
 from payable.providers.registry import Providers
@@ -141,6 +141,7 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
             await refund_workers.settle_open(db, providers)
             await reminders.remind(db=db, today=clock.today())
             await poll_pending(db, providers, older_than=older_than)
+            await callbacks.resume_stalled(db, providers, older_than=older_than)
             await completion.complete_finished(db=db, after=complete_after)
             await webhooks.deliver(db, settings)
         except Exception:  # a bad round must not end the loop; it is logged and retried

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -17,11 +18,32 @@ from payable.tenants.models import Tenant
 _known: dict[str, uuid.UUID] = {}
 
 
-async def ensure(*, session: AsyncSession, slug: str) -> uuid.UUID:
-    """The tenant's id, creating it (and its default policies) the first time it is named."""
+class TenantLimitReached(Exception):
+    """Too many tenants were created lately; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"no new tenants for {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+async def ensure(
+    *,
+    session: AsyncSession,
+    slug: str,
+    admit_new: Callable[[], Awaitable[int | None]] | None = None,
+) -> uuid.UUID:
+    """The tenant's id, creating it (and its default policies) the first time it is named.
+
+    ``admit_new`` bounds creation: seconds to wait (refused, ``TenantLimitReached``) or None.
+    """
     if slug in _known:
         return _known[slug]
     table = Tenant.__table__
+    if admit_new is not None:
+        existing = await session.scalar(select(table.c.id).where(table.c.slug == slug))
+        await session.rollback()  # the autobegun read ends here; creation has its own
+        if existing is None and (wait := await admit_new()) is not None:
+            raise TenantLimitReached(wait)
     async with session.begin():
         created = await session.execute(
             insert(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -11,6 +12,7 @@ from payable.payments import callbacks, precheck
 from payable.providers.base import AsksBeforePaying, InvalidCallback
 from payable.providers.registry import UnknownProvider
 
+log = structlog.get_logger("payable.webhooks")
 # The wallets (Idram, Telcell) want exactly "OK"; the banks read only the HTTP status.
 _REPLIES = {200: "OK", 401: "signature does not verify", 503: "try again later"}
 _PRECHECK_STATUS = {
@@ -21,13 +23,18 @@ _PRECHECK_STATUS = {
 
 
 async def receive(request: Request) -> Response:
+    """The body is read only for a known provider that signs (and within the size limit)."""
     name = request.path_params["provider"]
     if name == "sandbox" and not request.app.state.settings.sandbox_enabled:
         # In production nothing signed with a sandbox secret may count as a bank's word.
         return PlainTextResponse("unknown provider", status_code=404)
     try:
         provider = request.app.state.providers.by_name(name)
-    except UnknownProvider:
+    except UnknownProvider:  # counted in the log, its body never read
+        log.warning(
+            "callback for an unknown or unconfigured provider",
+            declared_bytes=request.headers.get("content-length"),
+        )
         return PlainTextResponse("unknown provider", status_code=404)
     if not provider.signs_callbacks:  # its browser returns go to /payments/return instead
         return PlainTextResponse("this provider sends no callbacks", status_code=404)
