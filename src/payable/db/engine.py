@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+RECYCLE_SECONDS = 600
+
 
 def normalize_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the asyncpg driver for them."""
@@ -27,8 +29,16 @@ def asyncpg_dsn(url: str) -> str:
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
+        # No pre-ping: it cost a round trip on every checkout. A connection the server dropped
+        # fails its first statement, and SQLAlchemy then invalidates the whole pool (a
+        # disconnect error), so only requests already holding a stale connection see it;
+        # recycling bounds how old an idle connection can get.
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+            pool_recycle=RECYCLE_SECONDS,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

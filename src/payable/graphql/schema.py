@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from payable.graphql.document_cache import DocumentCache
 from payable.graphql.exchange import Replayed
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
@@ -27,7 +27,6 @@ from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
-from payable.settings import get_settings
 from payable.verticals.clinic.graphql import (
     ClinicAppointment,
     ClinicChangeMutations,
@@ -102,7 +101,7 @@ def build_schema() -> strawberry.Schema:
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
+            DocumentCache,  # parse, validate and the depth limit, once per document text
             CloseReadSession,
             mask_bugs,
         ],
