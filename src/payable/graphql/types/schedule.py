@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -26,6 +26,9 @@ PaymentRequestRef = Annotated["PaymentRequest", strawberry.lazy("payable.graphql
 )
 class Installment(Node):
     row: strawberry.Private[InstallmentRow]
+    # The booking's payment requests when a list prefetched them: the open link without a
+    # loader call.
+    requests: strawberry.Private[list[Any] | None] = None
 
     def local_id(self) -> uuid.UUID:
         return self.row.id
@@ -70,10 +73,17 @@ class Installment(Node):
     @strawberry.field(
         description="The payment link currently open for this installment; at most one."
     )
-    async def active_payment_request(self, info: strawberry.Info) -> PaymentRequestRef | None:
+    def active_payment_request(self, info: strawberry.Info) -> PaymentRequestRef | None:
+        if self.requests is not None:
+            return self._active(self.requests)
+        return self._load_active(info)  # type: ignore[return-value]
+
+    async def _load_active(self, info: strawberry.Info) -> PaymentRequestRef | None:
+        return self._active(await ctx(info).loaders.payment_requests.load(self.row.booking_id))
+
+    def _active(self, requests: list[Any]) -> PaymentRequestRef | None:
         from payable.graphql.types.payments import PaymentRequest
 
-        requests = await ctx(info).loaders.payment_requests.load(self.row.booking_id)
         now = clock.now()
         active = [
             r
