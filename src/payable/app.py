@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from payable import heap
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -233,6 +234,8 @@ def from_environment() -> Starlette:
     if not settings.database_url or not settings.jwt_secret:
         raise RuntimeError("DATABASE_URL and PAYABLE_JWT_SECRET must be set")
     configure_logging(settings.log_level)
-    return create_app(
+    application = create_app(
         database_url=settings.database_url, jwt_secret=settings.jwt_secret, settings=settings
     )
+    heap.settle()
+    return application

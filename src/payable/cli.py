@@ -54,6 +54,7 @@ def serve(
     """Run the GraphQL server (migrating the database first)."""
     import uvicorn
 
+    from payable import heap
     from payable.app import create_app
     from payable.db.migrate import upgrade
     from payable.logging import configure
@@ -86,6 +87,7 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers == 1:
             application = create_app(database_url=url, jwt_secret=secret, settings=settings)
+            heap.settle()
             uvicorn.run(application, host=host, port=port, log_config=None)
             return
         # Each worker process builds its own app from the environment this one settled.

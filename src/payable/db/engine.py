@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,6 +40,7 @@ class Database:
             max_overflow=pool_size,
             pool_pre_ping=False,
             pool_recycle=RECYCLE_SECONDS,
+            json_deserializer=orjson.loads,  # event data: several times faster than json.loads
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
