@@ -23,6 +23,7 @@ from payable.graphql.reconciliation_api import ReconciliationMutations, Reconcil
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.scalars import DecimalScalar
+from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -100,6 +101,7 @@ def build_schema() -> strawberry.Schema:
             PaymentRequestPayload,
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
+        execution_context_class=SharedEventExecutor,
         extensions=[
             DocumentCache,  # parse, validate and the depth limit, once per document text
             CloseReadSession,

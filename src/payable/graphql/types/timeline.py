@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -27,6 +27,8 @@ class BookingEvent(Node):
     row: strawberry.Private[EventRow]
     # The booking as read with the event (live subscriptions): no look-up per subscriber.
     booking_view: strawberry.Private[BookingView | None] = None
+    # Live deliveries: results shared by every subscriber with the same selection.
+    shared: strawberry.Private[dict[Any, Any] | None] = None
 
     def local_id(self) -> uuid.UUID:
         return self.row.id
