@@ -43,9 +43,18 @@ class Database:
             json_deserializer=orjson.loads,  # event data: several times faster than json.loads
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A request's reads need no transaction: under READ COMMITTED each statement sees its
+        # own snapshot either way, and BEGIN/ROLLBACK were two round trips per request.
+        self.reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     def session(self) -> AsyncSession:
         return self.sessions()
+
+    def read_session(self) -> AsyncSession:
+        """For reads only (GraphQL queries): statements run without a transaction."""
+        return self.reads()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
