@@ -30,45 +30,39 @@ class Installment(Node):
     # loader call.
     requests: strawberry.Private[list[Any] | None] = None
 
-    def local_id(self) -> uuid.UUID:
-        return self.row.id
-
-    @strawberry.field(description="1 for the first installment due.")
-    def sequence(self) -> int:
-        return self.row.sequence
-
-    @strawberry.field(description='e.g. "deposit", "balance", "installment 2".')
-    def label(self) -> str:
-        return self.row.label
-
-    @strawberry.field
-    def amount_due(self) -> Money:
-        return Money.of(self.row.amount_due, self.row.currency)
-
-    @strawberry.field(description="Verified money only.")
-    def amount_paid(self) -> Money:
-        return Money.of(self.row.amount_paid, self.row.currency)
-
-    @strawberry.field
-    def due_date(self) -> date:
-        return self.row.due_date
-
-    @strawberry.field
-    def grace_days(self) -> int:
-        return self.row.grace_days
-
-    @strawberry.field(
-        description="UPCOMING, DUE (due date reached, within grace days), PAID or OVERDUE."
+    # Plain attributes, copied from the row when built (strawberry reads them without a
+    # resolver call); the status is by today's date, as of the request.
+    sequence: int = strawberry.field(default=0, description="1 for the first installment due.")
+    label: str = strawberry.field(
+        default="", description='e.g. "deposit", "balance", "installment 2".'
     )
-    def status(self) -> str:
+    amount_due: Money = strawberry.field(default=None)  # type: ignore[assignment]
+    amount_paid: Money = strawberry.field(default=None, description="Verified money only.")  # type: ignore[assignment]
+    due_date: date = strawberry.field(default=date.min)
+    grace_days: int = strawberry.field(default=0)
+    status: str = strawberry.field(
+        default="",
+        description="UPCOMING, DUE (due date reached, within grace days), PAID or OVERDUE.",
+    )
+
+    def __post_init__(self) -> None:
         row = self.row
-        return installment_status(
+        self.sequence = row.sequence
+        self.label = row.label
+        self.amount_due = Money.of(row.amount_due, row.currency)
+        self.amount_paid = Money.of(row.amount_paid, row.currency)
+        self.due_date = row.due_date
+        self.grace_days = row.grace_days
+        self.status = installment_status(
             amount_due=row.amount_due,
             amount_paid=row.amount_paid,
             due_date=row.due_date,
             grace_days=row.grace_days,
             today=clock.today(),
         ).value
+
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
 
     @strawberry.field(
         description="The payment link currently open for this installment; at most one."
