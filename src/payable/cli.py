@@ -46,6 +46,12 @@ def database_url() -> Iterator[str]:
         server.stop()
 
 
+# Live events are small JSON messages sent to many subscribers: compressing each copy for each
+# subscriber (permessage-deflate) cost more server CPU than executing the event, for a few
+# hundred bytes saved.
+_WEBSOCKETS = {"ws_per_message_deflate": False}
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -59,6 +65,7 @@ def serve(
     """Run the GraphQL server (migrating the database first)."""
     import uvicorn
 
+    from payable import heap
     from payable.app import create_app
     from payable.console import ReadyServer, banner
     from payable.db.migrate import upgrade
@@ -90,8 +97,9 @@ def serve(
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers == 1:
             application = create_app(database_url=url, jwt_secret=secret, settings=settings)
+            heap.settle()
             config = uvicorn.Config(
-                application, host=host, port=port, log_config=None, access_log=False
+                application, host=host, port=port, log_config=None, access_log=False, **_WEBSOCKETS
             )
             ReadyServer(config).run()
             return
@@ -113,6 +121,7 @@ def serve(
                 port=port,
                 log_config=None,
                 access_log=False,  # payable.access logs each request as one JSON line
+                **_WEBSOCKETS,
             )
         finally:
             shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

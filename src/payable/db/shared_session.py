@@ -44,8 +44,10 @@ class SharedReadSession:
 
     async def stream(self, *args: Any, **kwargs: Any) -> _Rows:
         async with self._turn:
-            result = await self._session.stream(*args, **kwargs)
-            return _Rows(await result.all())
+            # Fetched whole anyway; a server-side cursor would need a transaction, and reads
+            # run without one (Database.read_session).
+            result = await self._session.execute(*args, **kwargs)
+            return _Rows(result.all())
 
     async def close(self) -> None:
         async with self._turn:

@@ -39,7 +39,7 @@ class Context:
     def read_session(self) -> AsyncSession:
         """One session for the request's reads, closed when the operation ends."""
         if self._session is None:
-            self._session = SharedReadSession(self.db.session())
+            self._session = SharedReadSession(self.db.read_session())
         return self._session  # type: ignore[return-value]  # the read half of AsyncSession
 
     @property

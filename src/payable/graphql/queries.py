@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from payable.bookings import queries as bookings
 from payable.core import ids
 from payable.core.errors import NotFound
-from payable.graphql import booking_filter
+from payable.graphql import booking_filter, prefetch
 from payable.graphql.booking_filter import BookingFilter
 from payable.graphql.context import ctx
 from payable.graphql.loaders import Loaders
@@ -100,12 +100,13 @@ class BookingQueries:
         loader = context.loaders.booking
         for view in views:  # later look-ups of these bookings (events, payments) need no query
             loader.prime(view.booking.id, view)
+        related = await prefetch.related(info, context.loaders, views)
         edges = [
             PayableBookingEdge(
-                node=to_graphql(v),
+                node=to_graphql(v, r),
                 cursor=encode_cursor(v.booking.created_at.isoformat(), str(v.booking.id)),
             )
-            for v in views
+            for v, r in zip(views, related, strict=True)
         ]
         return PayableBookingConnection(
             edges=edges,

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from payable.graphql.document_cache import DocumentCache
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -22,6 +23,7 @@ from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.request_limits import RequestLimits
 from payable.graphql.scalars import DecimalScalar
+from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -102,10 +104,12 @@ def build_schema() -> strawberry.Schema:
             PaymentRequestPayload,
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
+        execution_context_class=SharedEventExecutor,
         extensions=[
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,
-            RequestLimits,
+            RequestLimits,  # before the cache: every request's text is scanned and measured
+            DocumentCache,  # parse and validate once per document text
             CloseReadSession,
             mask_bugs,
         ],

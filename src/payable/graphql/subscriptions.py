@@ -79,7 +79,9 @@ class BookingSubscriptions:
                     return  # the server is shutting down
                 if delivery.event.sequence <= last:
                     continue  # already sent by the replay
-                yield BookingEvent(row=delivery.event, booking_view=delivery.booking)
+                yield BookingEvent(
+                    row=delivery.event, booking_view=delivery.booking, shared=delivery.answers
+                )
                 last = delivery.event.sequence
                 if subscriber.idle:
                     await context.close()  # nothing queued: hold no connection while waiting

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -28,6 +29,9 @@ log = structlog.get_logger("payable.feeds")
 class Delivery:
     event: BookingEvent
     booking: bookings.BookingView  # as it was when the event was read
+    # Filled by the subscribers it is offered to: each distinct selection's result, executed
+    # once (payable.graphql.shared_events).
+    answers: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 class Subscriber:

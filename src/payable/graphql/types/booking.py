@@ -18,6 +18,7 @@ from payable.bookings.queries import BookingView
 from payable.core import ids
 from payable.graphql.context import ctx
 from payable.graphql.pagination import page_size, sequence_cursor
+from payable.graphql.prefetch import Related
 from payable.graphql.types.common import (
     BookingKind,
     BookingStatus,
@@ -33,6 +34,7 @@ from payable.graphql.types.refunds import Refund
 from payable.graphql.types.schedule import Installment
 from payable.graphql.types.timeline import BookingEventConnection
 from payable.payments.enums import PaymentState as PaymentStateValue
+from payable.payments.models import Payment as PaymentRow
 
 
 @strawberry.interface(
@@ -41,6 +43,10 @@ from payable.payments.enums import PaymentState as PaymentStateValue
 )
 class PayableBooking(Node):
     booking: strawberry.Private[BookingRow]
+    # Set by the list resolver: relations fetched for the whole page, answered synchronously.
+    # Relation fields below return their value when it is here, else a coroutine that asks
+    # the loaders (graphql-core awaits either), so a listed booking costs no task per field.
+    related: strawberry.Private[Related | None] = None
 
     def local_id(self) -> uuid.UUID:
         return self.booking.id
@@ -54,7 +60,13 @@ class PayableBooking(Node):
         return self.booking.reference
 
     @strawberry.field
-    async def customer(self, info: strawberry.Info) -> Customer:
+    def customer(self, info: strawberry.Info) -> Customer:
+        related = self.related
+        if related is not None and related.customer is not None:
+            return Customer(row=related.customer)
+        return self._load_customer(info)  # type: ignore[return-value]
+
+    async def _load_customer(self, info: strawberry.Info) -> Customer:
         return Customer(row=await ctx(info).loaders.customer.load(self.booking.customer_id))
 
     @strawberry.field(description="The booking's id in the CRM, if given.")
@@ -89,7 +101,14 @@ class PayableBooking(Node):
         description="When the next payment is due: the earliest unpaid installment's due date;"
         " null when nothing is owed (all paid, or the booking is cancelled or a no-show)."
     )
-    async def next_due_date(self, info: strawberry.Info) -> date | None:
+    def next_due_date(self, info: strawberry.Info) -> date | None:
+        schedule = self._schedule_rows()
+        if schedule is not None:
+            line = schedules.next_due(schedule, status=self.booking.status)
+            return None if line is None else line.due_date
+        return self._load_next_due_date(info)  # type: ignore[return-value]
+
+    async def _load_next_due_date(self, info: strawberry.Info) -> date | None:
         line = await self._next_due(info)
         return None if line is None else line.due_date
 
@@ -97,12 +116,25 @@ class PayableBooking(Node):
         description="What that installment still owes (its amount due minus verified payments);"
         " null when nothing is owed."
     )
-    async def next_due_amount(self, info: strawberry.Info) -> Money | None:
+    def next_due_amount(self, info: strawberry.Info) -> Money | None:
+        schedule = self._schedule_rows()
+        if schedule is not None:
+            line = schedules.next_due(schedule, status=self.booking.status)
+            return None if line is None else self._money(line.amount_due - line.amount_paid)
+        return self._load_next_due_amount(info)  # type: ignore[return-value]
+
+    async def _load_next_due_amount(self, info: strawberry.Info) -> Money | None:
         line = await self._next_due(info)
         return None if line is None else self._money(line.amount_due - line.amount_paid)
 
     @strawberry.field(description="The policy version in force when the booking was made.")
-    async def policy(self, info: strawberry.Info) -> CancellationPolicy:
+    def policy(self, info: strawberry.Info) -> CancellationPolicy:
+        related = self.related
+        if related is not None and related.policy is not None:
+            return CancellationPolicy(view=related.policy)
+        return self._load_policy(info)  # type: ignore[return-value]
+
+    async def _load_policy(self, info: strawberry.Info) -> CancellationPolicy:
         return CancellationPolicy(
             view=await ctx(info).loaders.policy.load(self.booking.policy_version_id)
         )
@@ -110,40 +142,83 @@ class PayableBooking(Node):
     @strawberry.field(
         description="Deposit/balance or installments; one row for a single full payment."
     )
-    async def schedule(self, info: strawberry.Info) -> list[Installment]:
+    def schedule(self, info: strawberry.Info) -> list[Installment]:
+        rows = self._schedule_rows()
+        if rows is not None:
+            requests = self.related.payment_requests if self.related is not None else None
+            return [Installment(row=r, requests=requests) for r in rows]
+        return self._load_schedule(info)  # type: ignore[return-value]
+
+    async def _load_schedule(self, info: strawberry.Info) -> list[Installment]:
         return [Installment(row=r) for r in await ctx(info).loaders.schedule.load(self.booking.id)]
 
     @strawberry.field
-    async def payment_requests(self, info: strawberry.Info) -> list[PaymentRequest]:
+    def payment_requests(self, info: strawberry.Info) -> list[PaymentRequest]:
+        related = self.related
+        if related is not None and related.payment_requests is not None:
+            return [PaymentRequest(row=r) for r in related.payment_requests]
+        return self._load_payment_requests(info)  # type: ignore[return-value]
+
+    async def _load_payment_requests(self, info: strawberry.Info) -> list[PaymentRequest]:
         return [
             PaymentRequest(row=r)
             for r in await ctx(info).loaders.payment_requests.load(self.booking.id)
         ]
 
     @strawberry.field(description="Every payment the gateway captured: verified, held or returned.")
-    async def payments(self, info: strawberry.Info) -> list[Payment]:
+    def payments(self, info: strawberry.Info) -> list[Payment]:
+        related = self.related
+        if related is not None and related.payments is not None:
+            return [Payment(row=r) for r in related.payments]
+        return self._load_payments(info)  # type: ignore[return-value]
+
+    async def _load_payments(self, info: strawberry.Info) -> list[Payment]:
         return [Payment(row=r) for r in await ctx(info).loaders.payments.load(self.booking.id)]
 
     @strawberry.field(
         description="Money received but not counted: HELD payments waiting for a person."
     )
-    async def amount_held(self, info: strawberry.Info) -> Money:
-        rows = await ctx(info).loaders.payments.load(self.booking.id)
+    def amount_held(self, info: strawberry.Info) -> Money:
+        related = self.related
+        if related is not None and related.payments is not None:
+            return self._held(related.payments)
+        return self._load_amount_held(info)  # type: ignore[return-value]
+
+    async def _load_amount_held(self, info: strawberry.Info) -> Money:
+        return self._held(await ctx(info).loaders.payments.load(self.booking.id))
+
+    def _held(self, rows: list[PaymentRow]) -> Money:
         held = sum(
             (r.amount for r in rows if r.state == PaymentStateValue.HELD.value), Decimal("0.00")
         )
         return self._money(held)
 
     @strawberry.field
-    async def refunds(self, info: strawberry.Info) -> list[Refund]:
+    def refunds(self, info: strawberry.Info) -> list[Refund]:
+        related = self.related
+        if related is not None and related.refunds is not None:
+            return [Refund(row=r) for r in related.refunds]
+        return self._load_refunds(info)  # type: ignore[return-value]
+
+    async def _load_refunds(self, info: strawberry.Info) -> list[Refund]:
         return [Refund(row=r) for r in await ctx(info).loaders.refunds.load(self.booking.id)]
 
     @strawberry.field(description="Append-only history, oldest first.")
-    async def timeline(
+    def timeline(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> BookingEventConnection:
         size = page_size(first, default=50)
         start = sequence_cursor(after)
+        related = self.related
+        if related is not None and related.timeline is not None:
+            events = related.timeline.get((size, start))
+            if events is not None:
+                return BookingEventConnection.from_page(events, size)
+        return self._load_timeline(info, size, start)  # type: ignore[return-value]
+
+    async def _load_timeline(
+        self, info: strawberry.Info, size: int, start: int | None
+    ) -> BookingEventConnection:
         events = await ctx(info).loaders.timeline.load((self.booking.id, size, start))
         return BookingEventConnection.from_page(events, size)
 
@@ -154,6 +229,9 @@ class PayableBooking(Node):
     @strawberry.field
     def updated_at(self) -> datetime:
         return self.booking.updated_at
+
+    def _schedule_rows(self) -> list[InstallmentRow] | None:
+        return self.related.schedule if self.related is not None else None
 
     async def _next_due(self, info: strawberry.Info) -> InstallmentRow | None:
         # The schedule's loader: one statement for a whole page, shared with `schedule`.
@@ -178,8 +256,10 @@ def booking_id(global_id: str, field: str = "bookingId") -> uuid.UUID:
     return ids.local_id(global_id, *(t.__name__ for t in BOOKING_TYPES.values()), field=field)
 
 
-def to_graphql(view: BookingView) -> PayableBooking:
-    return BOOKING_TYPES[view.booking.kind](booking=view.booking, detail=view.detail)  # type: ignore[call-arg]
+def to_graphql(view: BookingView, related: Related | None = None) -> PayableBooking:
+    return BOOKING_TYPES[view.booking.kind](  # type: ignore[call-arg]
+        booking=view.booking, detail=view.detail, related=related
+    )
 
 
 @strawberry.type

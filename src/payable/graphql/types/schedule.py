@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -26,40 +26,34 @@ PaymentRequestRef = Annotated["PaymentRequest", strawberry.lazy("payable.graphql
 )
 class Installment(Node):
     row: strawberry.Private[InstallmentRow]
+    # The booking's payment requests when a list prefetched them: the open link without a
+    # loader call.
+    requests: strawberry.Private[list[Any] | None] = None
 
-    def local_id(self) -> uuid.UUID:
-        return self.row.id
-
-    @strawberry.field(description="1 for the first installment due.")
-    def sequence(self) -> int:
-        return self.row.sequence
-
-    @strawberry.field(description='e.g. "deposit", "balance", "installment 2".')
-    def label(self) -> str:
-        return self.row.label
-
-    @strawberry.field
-    def amount_due(self) -> Money:
-        return Money.of(self.row.amount_due, self.row.currency)
-
-    @strawberry.field(description="Verified money only.")
-    def amount_paid(self) -> Money:
-        return Money.of(self.row.amount_paid, self.row.currency)
-
-    @strawberry.field
-    def due_date(self) -> date:
-        return self.row.due_date
-
-    @strawberry.field
-    def grace_days(self) -> int:
-        return self.row.grace_days
-
-    @strawberry.field(
-        description="UPCOMING, DUE (due date reached, within grace days), PAID or OVERDUE."
+    # Plain attributes, copied from the row when built (strawberry reads them without a
+    # resolver call); the status is by today's date, as of the request.
+    sequence: int = strawberry.field(default=0, description="1 for the first installment due.")
+    label: str = strawberry.field(
+        default="", description='e.g. "deposit", "balance", "installment 2".'
     )
-    def status(self) -> str:
+    amount_due: Money = strawberry.field(default=None)  # type: ignore[assignment]
+    amount_paid: Money = strawberry.field(default=None, description="Verified money only.")  # type: ignore[assignment]
+    due_date: date = strawberry.field(default=date.min)
+    grace_days: int = strawberry.field(default=0)
+    status: str = strawberry.field(
+        default="",
+        description="UPCOMING, DUE (due date reached, within grace days), PAID or OVERDUE.",
+    )
+
+    def __post_init__(self) -> None:
         row = self.row
-        return installment_status(
+        self.sequence = row.sequence
+        self.label = row.label
+        self.amount_due = Money.of(row.amount_due, row.currency)
+        self.amount_paid = Money.of(row.amount_paid, row.currency)
+        self.due_date = row.due_date
+        self.grace_days = row.grace_days
+        self.status = installment_status(
             amount_due=row.amount_due,
             amount_paid=row.amount_paid,
             due_date=row.due_date,
@@ -67,13 +61,23 @@ class Installment(Node):
             today=clock.today(),
         ).value
 
+    def local_id(self) -> uuid.UUID:
+        return self.row.id
+
     @strawberry.field(
         description="The payment link currently open for this installment; at most one."
     )
-    async def active_payment_request(self, info: strawberry.Info) -> PaymentRequestRef | None:
+    def active_payment_request(self, info: strawberry.Info) -> PaymentRequestRef | None:
+        if self.requests is not None:
+            return self._active(self.requests)
+        return self._load_active(info)  # type: ignore[return-value]
+
+    async def _load_active(self, info: strawberry.Info) -> PaymentRequestRef | None:
+        return self._active(await ctx(info).loaders.payment_requests.load(self.row.booking_id))
+
+    def _active(self, requests: list[Any]) -> PaymentRequestRef | None:
         from payable.graphql.types.payments import PaymentRequest
 
-        requests = await ctx(info).loaders.payment_requests.load(self.row.booking_id)
         now = clock.now()
         active = [
             r

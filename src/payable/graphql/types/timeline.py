@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -17,6 +17,7 @@ from payable.timeline.models import BookingEvent as EventRow
 if TYPE_CHECKING:
     from payable.graphql.types.booking import PayableBooking
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a placeholder until __post_init__ copies the row
 BookingRef = Annotated["PayableBooking", strawberry.lazy("payable.graphql.types.booking")]
 
 
@@ -27,15 +28,32 @@ class BookingEvent(Node):
     row: strawberry.Private[EventRow]
     # The booking as read with the event (live subscriptions): no look-up per subscriber.
     booking_view: strawberry.Private[BookingView | None] = None
+    # Live deliveries: results shared by every subscriber with the same selection.
+    shared: strawberry.Private[dict[Any, Any] | None] = None
+    # Plain attributes, copied from the row when built: a list shows hundreds of events, and
+    # strawberry reads a plain attribute without building a resolver call for it.
+    sequence: str = strawberry.field(
+        default="",
+        description="Global and strictly increasing: the resume cursor for subscriptions.",
+    )
+    type: str = strawberry.field(
+        default="",
+        description="e.g. CREATED, PAYMENT_VERIFIED, RESCHEDULED, CANCELLED, REFUND_REQUESTED.",
+    )
+    actor: str = strawberry.field(
+        default="", description="Who made the change: the token's `sub`, or `system`."
+    )
+    occurred_at: datetime = strawberry.field(default=EPOCH)
+
+    def __post_init__(self) -> None:
+        row = self.row
+        self.sequence = str(row.sequence)
+        self.type = row.type
+        self.actor = row.actor
+        self.occurred_at = row.occurred_at
 
     def local_id(self) -> uuid.UUID:
         return self.row.id
-
-    @strawberry.field(
-        description="Global and strictly increasing: the resume cursor for subscriptions."
-    )
-    def sequence(self) -> str:
-        return str(self.row.sequence)
 
     @strawberry.field
     async def booking(self, info: strawberry.Info) -> BookingRef:
@@ -43,16 +61,6 @@ class BookingEvent(Node):
 
         view = self.booking_view or await ctx(info).loaders.booking.load(self.row.booking_id)
         return to_graphql(view)
-
-    @strawberry.field(
-        description="e.g. CREATED, PAYMENT_VERIFIED, RESCHEDULED, CANCELLED, REFUND_REQUESTED."
-    )
-    def type(self) -> str:
-        return self.row.type
-
-    @strawberry.field(description="Who made the change: the token's `sub`, or `system`.")
-    def actor(self) -> str:
-        return self.row.actor
 
     @strawberry.field(
         description="Why, in the words of the person who made the change. Staff only: null for"
@@ -69,10 +77,6 @@ class BookingEvent(Node):
     )
     def data(self, info: strawberry.Info) -> str:
         return json.dumps(ctx(info).visibility.data(self.row.data), sort_keys=True)
-
-    @strawberry.field
-    def occurred_at(self) -> datetime:
-        return self.row.occurred_at
 
 
 @strawberry.type
