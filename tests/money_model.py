@@ -33,12 +33,7 @@ from tests.money_world import World, local
 # --- invariants main cannot satisfy yet --------------------------------------------------------
 # Each is still computed every step; PAYABLE_MODEL_STRICT=1 (make explore-money) enforces them
 # too. Remove a name once its missing piece is on main.
-NOT_YET: dict[str, str] = {
-    # The sweeper expires a link here but leaves its gateway order open, and no worker looks an
-    # EXPIRED link up again: money paid on it late whose callback is lost never reaches our
-    # books (tests/test_money_regressions.py, LOST_ON_SWEPT_LINK).
-    "money_on_closed_links_is_recorded": "swept links cancelled at the gateway or looked up again",
-}
+NOT_YET: dict[str, str] = {}  # every invariant is enforced on main
 STRICT = os.environ.get("PAYABLE_MODEL_STRICT") == "1"
 # While exploring, known counterexamples can be set aside to look for the next one.
 IGNORED = set(filter(None, os.environ.get("PAYABLE_MODEL_IGNORE", "").split(",")))
