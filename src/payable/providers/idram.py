@@ -103,13 +103,7 @@ class IdramProvider:
         """Idram answers no lookups: "no news" (PENDING). Only its signed confirmation or its
         report bring money; no news lets an unpaid link expire or be replaced, since the
         precheck refuses to let anyone pay a link that is no longer open."""
-        return OrderStatus(
-            provider_order_id=provider_order_id,
-            state=OrderState.PENDING,
-            amount=None,
-            provider_reference="",
-            detail="NO_STATUS_API",
-        )
+        return wallet_forms.no_news(provider_order_id)
 
     async def refund(
         self, provider_order_id: str, amount: Money, *, reference: str | None = None

@@ -108,13 +108,7 @@ class TelcellProvider:
     async def order_status(self, provider_order_id: str) -> OrderStatus:
         """Telcell answers no lookups: "no news" (PENDING); its signed callback or its report
         bring the money, and money after the link expired is held as late."""
-        return OrderStatus(
-            provider_order_id=provider_order_id,
-            state=OrderState.PENDING,
-            amount=None,
-            provider_reference="",
-            detail="NO_STATUS_API",
-        )
+        return wallet_forms.no_news(provider_order_id)
 
     async def refund(
         self, provider_order_id: str, amount: Money, *, reference: str | None = None

@@ -10,7 +10,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from payable.core.clock import BUSINESS_ZONE
-from payable.providers.base import InvalidCallback, ProviderError
+from payable.providers.base import InvalidCallback, OrderState, OrderStatus, ProviderError
 
 # Neither wallet has a refund API: the money goes back by hand (in the wallet's merchant
 # cabinet) and an accountant records it with the operator's reference (recordManualRefund).
@@ -62,4 +62,16 @@ def manual_refund(wallet: str) -> ProviderError:
         MANUAL_REFUND_REQUIRED,
         f"{wallet} has no refund API: return the money in the {wallet} merchant cabinet and"
         " record it with the operator's reference",
+    )
+
+
+def no_news(provider_order_id: str) -> OrderStatus:
+    """What a wallet with no status lookup says of an order: nothing (PENDING). Only its
+    signed callback or its report bring money."""
+    return OrderStatus(
+        provider_order_id=provider_order_id,
+        state=OrderState.PENDING,
+        amount=None,
+        provider_reference="",
+        detail="NO_STATUS_API",
     )
