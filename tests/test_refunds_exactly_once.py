@@ -30,6 +30,7 @@ from payable.refunds import workers as refund_workers
 from tests.api import CREATE_CLINIC, Api, clinic_input, days_from_now
 from tests.conftest import JWT_SECRET
 from tests.money_api import (
+    ACCEPT_HELD,
     APPROVE_REFUND,
     REQUEST_REFUND,
     RETURN_HELD,
@@ -314,6 +315,12 @@ async def test_returning_held_money_again_after_a_lost_answer_asks_and_never_res
     )
     assert await payments(db, booking_id) == [("HELD", "LATE_PAYMENT", Decimal("15000.00"))]
     assert await sandbox_refunds(db, link["providerOrderId"]) == [Decimal("15000.00")]
+
+    # Found by the money model: accepting money whose return may already have reached the
+    # gateway would count money the payer is getting back.
+    accepted = (await accountant.data(ACCEPT_HELD, decision))["acceptHeldPayment"]
+    assert codes(accepted) == ["PAYMENT_BEING_RETURNED"]
+    assert await payments(db, booking_id) == [("HELD", "LATE_PAYMENT", Decimal("15000.00"))]
 
     monkeypatch.setattr(api.app.state.providers.sandbox, "refund_answer", "answer")
     repeated = (await accountant.data(RETURN_HELD, decision))["returnHeldPayment"]

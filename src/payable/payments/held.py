@@ -46,6 +46,17 @@ async def lock_held(
     return payment
 
 
+async def _being_returned(session: AsyncSession, payment_id: uuid.UUID) -> bool:
+    """A return of this money is approved and not settled (it may have reached the gateway)."""
+    from payable.refunds.models import Refund
+    from payable.refunds.service import IN_FLIGHT
+
+    busy = await session.scalar(
+        select(Refund.id).where(Refund.payment_id == payment_id, Refund.status.in_(IN_FLIGHT))
+    )
+    return busy is not None
+
+
 async def accept(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
@@ -54,6 +65,12 @@ async def accept(
     if not reason or not reason.strip():
         raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
     payment = await lock_held(session=session, tenant_id=principal.tenant_id, payment_id=payment_id)
+    if await _being_returned(session, payment.id):
+        raise DomainError(
+            "PAYMENT_BEING_RETURNED",
+            "the money is being returned to the payer; it can no longer be accepted",
+            "paymentId",
+        )
     booking = await session.get_one(Booking, payment.booking_id)
     request = await session.get_one(PaymentRequest, payment.payment_request_id)
     await session.execute(
