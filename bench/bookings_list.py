@@ -121,6 +121,7 @@ def main() -> None:
         env = os.environ | {
             "PAYABLE_DATA_DIR": data_dir,
             "PAYABLE_JWT_SECRET": SECRET,
+            "PAYABLE_RATE_LIMIT_ENABLED": "false",  # a bench is one client asking a lot
             "PAYABLE_LOG_LEVEL": "WARNING",
         }
         server = subprocess.Popen(

@@ -215,7 +215,11 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="payable-bench-") as data_dir,
         Path(data_dir, "server.log").open("w+") as log,
     ):
-        env = os.environ | {"PAYABLE_DATA_DIR": data_dir, "PAYABLE_JWT_SECRET": SECRET}
+        env = os.environ | {
+            "PAYABLE_DATA_DIR": data_dir,
+            "PAYABLE_JWT_SECRET": SECRET,
+            "PAYABLE_RATE_LIMIT_ENABLED": "false",  # a bench is one client asking a lot
+        }
         env |= {"PAYABLE_LOG_LEVEL": "WARNING", "PAYABLE_WORKERS_ENABLED": "false"}
         command = [sys.executable, "-m", "payable", "serve", "--port", str(port)]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)

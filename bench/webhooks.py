@@ -159,6 +159,7 @@ def main() -> None:
         env: dict[str, Any] = os.environ | {
             "PAYABLE_DATA_DIR": data_dir,
             "PAYABLE_JWT_SECRET": SECRET,
+            "PAYABLE_RATE_LIMIT_ENABLED": "false",  # a bench is one client asking a lot
             "PAYABLE_LOG_LEVEL": "WARNING",
             "PAYABLE_WORKERS_ENABLED": "true",
             "PAYABLE_WORKER_INTERVAL_SECONDS": str(args.interval),
