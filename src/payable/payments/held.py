@@ -20,6 +20,7 @@ from payable.payments import counting
 from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus, PaymentState
 from payable.payments.models import Payment, PaymentRequest
+from payable.refunds import queries as refund_queries
 from payable.reviews import service as reviews
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
@@ -46,17 +47,6 @@ async def lock_held(
     return payment
 
 
-async def _being_returned(session: AsyncSession, payment_id: uuid.UUID) -> bool:
-    """A return of this money is approved and not settled (it may have reached the gateway)."""
-    from payable.refunds.models import Refund
-    from payable.refunds.service import IN_FLIGHT
-
-    busy = await session.scalar(
-        select(Refund.id).where(Refund.payment_id == payment_id, Refund.status.in_(IN_FLIGHT))
-    )
-    return busy is not None
-
-
 async def accept(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
@@ -65,7 +55,7 @@ async def accept(
     if not reason or not reason.strip():
         raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
     payment = await lock_held(session=session, tenant_id=principal.tenant_id, payment_id=payment_id)
-    if await _being_returned(session, payment.id):
+    if await refund_queries.in_flight(session=session, payment_id=payment.id) is not None:
         raise DomainError(
             "PAYMENT_BEING_RETURNED",
             "the money is being returned to the payer; it can no longer be accepted",

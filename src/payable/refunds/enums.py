@@ -10,3 +10,7 @@ class RefundStatus(enum.StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     REJECTED = "REJECTED"
+
+
+# At the gateway or about to be: a payment's money is being sent back.
+IN_FLIGHT = (RefundStatus.APPROVED.value, RefundStatus.PROCESSING.value)

@@ -33,7 +33,7 @@ from payable.payments.enums import PaymentState
 from payable.payments.models import Payment, PaymentRequest
 from payable.providers.base import Provider, ProviderError, ProviderUnavailable
 from payable.refunds import service as refunds
-from payable.refunds.enums import RefundStatus
+from payable.refunds.enums import IN_FLIGHT, RefundStatus
 from payable.refunds.models import Refund
 from payable.reviews import service as reviews
 from payable.reviews.models import TaskKind
@@ -80,7 +80,7 @@ async def execute_group(db: Database, provider_for: ProviderFor, refund_id: uuid
                 select(Refund.id)
                 .where(
                     Refund.group_id == _group_of(refund_id),
-                    Refund.status.in_(refunds.IN_FLIGHT),
+                    Refund.status.in_(IN_FLIGHT),
                 )
                 .order_by(Refund.created_at, Refund.id)
             )
@@ -131,7 +131,7 @@ async def _claim(db: Database, refund_id: uuid.UUID) -> _Target | object | None:
                 .with_for_update(of=Refund)
             )
         ).first()
-        if row is None or row.Refund.status not in refunds.IN_FLIGHT:
+        if row is None or row.Refund.status not in IN_FLIGHT:
             return None
         refund = row.Refund
         send = refund.attempted_at is None
@@ -143,7 +143,7 @@ async def _claim(db: Database, refund_id: uuid.UUID) -> _Target | object | None:
                 select(Refund.status).where(
                     Refund.payment_id == refund.payment_id,
                     Refund.id != refund.id,
-                    Refund.status.in_(refunds.IN_FLIGHT),
+                    Refund.status.in_(IN_FLIGHT),
                     Refund.attempted_at.is_not(None),
                 )
             )
@@ -215,7 +215,7 @@ async def _record(db: Database, target: _Target, outcome: _Outcome) -> None:
         refund = await session.scalar(
             select(Refund).where(Refund.id == target.refund_id).with_for_update()
         )
-        if refund is None or refund.status not in refunds.IN_FLIGHT:
+        if refund is None or refund.status not in IN_FLIGHT:
             return  # settled meanwhile by someone else
         if outcome.status is RefundStatus.SUCCEEDED:
             await record_succeeded(session, refund, outcome.reference)

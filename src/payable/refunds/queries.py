@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.db.grouping import by_id, grouped
 from payable.payments.models import Payment
+from payable.refunds.enums import IN_FLIGHT
 from payable.refunds.models import Refund
 
 
@@ -44,3 +45,10 @@ async def group_of(
         .order_by(Refund.created_at, Payment.verified_at.desc(), Refund.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def in_flight(*, session: AsyncSession, payment_id: uuid.UUID) -> uuid.UUID | None:
+    """The refund of this payment that is approved and not settled, if any."""
+    return await session.scalar(
+        select(Refund.id).where(Refund.payment_id == payment_id, Refund.status.in_(IN_FLIGHT))
+    )

@@ -22,15 +22,12 @@ from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.payments import held
 from payable.policies import quotes
-from payable.refunds import ledger
+from payable.refunds import ledger, queries
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
 from payable.tenants.models import Tenant
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
-
-# A refund in these states is at the gateway or about to be: no second one for its payment.
-IN_FLIGHT = (RefundStatus.APPROVED.value, RefundStatus.PROCESSING.value)
 
 
 async def request_refund(
@@ -137,9 +134,7 @@ async def return_held(
     payment = await held.lock_held(
         session=session, tenant_id=principal.tenant_id, payment_id=payment_id
     )
-    busy = await session.scalar(
-        select(Refund.id).where(Refund.payment_id == payment.id, Refund.status.in_(IN_FLIGHT))
-    )
+    busy = await queries.in_flight(session=session, payment_id=payment.id)
     if busy is not None:
         return busy  # already being returned
     refund = Refund(

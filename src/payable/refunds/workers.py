@@ -15,8 +15,8 @@ from payable.core import clock
 from payable.db.engine import Database
 from payable.providers.registry import Providers
 from payable.refunds import execution
+from payable.refunds.enums import IN_FLIGHT
 from payable.refunds.models import Refund
-from payable.refunds.service import IN_FLIGHT
 
 log = structlog.get_logger("payable.workers")
 BATCH = 50
