@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import strawberry
 import structlog
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from payable import heap, tracing
+from payable.bookings import kinds as booking_kinds
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -39,6 +41,7 @@ from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
+from payable.verticals import registry
 from payable.web import exports, graphiql, payment_forms, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
@@ -51,6 +54,7 @@ log = structlog.get_logger("payable.app")
 class PayableGraphQL(GraphQL):
     def __init__(
         self,
+        graphql_schema: strawberry.Schema,
         db: Database,
         secret: str,
         providers: Providers,
@@ -59,7 +63,7 @@ class PayableGraphQL(GraphQL):
         limiter: Limiter,
     ) -> None:
         super().__init__(
-            schema,
+            graphql_schema,
             graphql_ide="graphiql",
             keep_alive=True,
             keep_alive_interval=15,
@@ -189,7 +193,9 @@ def create_app(
     jwt_secret: str,
     settings: Settings | None = None,
     span_exporter: SpanExporter | None = None,
+    graphql_schema: strawberry.Schema | None = None,
 ) -> Starlette:
+    """``graphql_schema``: one built after registering more verticals (default: the installed)."""
     settings = settings or get_settings()
     sandbox_guard.check(settings)  # before anything opens: production never takes test money
     db = Database(database_url, pool_size=settings.db_pool_size)
@@ -201,7 +207,9 @@ def create_app(
         batch=settings.subscription_batch,
     )
     limiter = Limiter(settings)
-    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub, limiter)
+    graphql = PayableGraphQL(
+        graphql_schema or schema, db, jwt_secret, providers, settings, hub, limiter
+    )
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -218,6 +226,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with db.session() as session, session.begin():
+            await booking_kinds.sync(session, registry.kinds())  # before any booking is made
         hub.start()
         background = (
             [

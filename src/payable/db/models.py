@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from payable.audit.models import AuditEntry
 from payable.bookings import search  # noqa: F401 - the indexes behind booking filters
+from payable.bookings.kinds import BookingKindRow
 from payable.bookings.models import Booking, Installment
 from payable.customers.models import Customer
 from payable.idempotency.models import IdempotencyKey
@@ -18,16 +19,17 @@ from payable.sandbox.models import SandboxOrder
 from payable.sandbox.operations import SandboxOperation
 from payable.tenants.models import Tenant
 from payable.timeline.models import BookingEvent
-from payable.verticals import VERTICALS
+from payable.verticals.installed import INSTALLED  # their tables and indexes
 from payable.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "VERTICALS",
+    "INSTALLED",
     "AuditEntry",
     "Booking",
     "BookingEvent",
+    "BookingKindRow",
     "CancellationPolicy",
     "Customer",
     "IdempotencyKey",
