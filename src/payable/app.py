@@ -38,6 +38,7 @@ from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
+from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
@@ -198,6 +199,7 @@ def create_app(
     """``graphql_schema``: one built after registering more verticals (default: the installed)."""
     settings = settings or get_settings()
     sandbox_guard.check(settings)  # before anything opens: production never takes test money
+    sandbox_plug.plug_in()
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
     hub = EventHub(

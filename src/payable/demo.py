@@ -14,6 +14,7 @@ from payable.core.tokens import issue
 from payable.db.engine import Database
 from payable.payments import service as payments
 from payable.providers.registry import Providers
+from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings
 from payable.tenants import service as tenants
 from payable.verticals import installed, registry
@@ -26,6 +27,7 @@ async def seed(url: str, secret: str, settings: Settings) -> str:
     db = Database(url, pool_size=2)
     providers = Providers(db, settings)
     installed.install()
+    sandbox_plug.plug_in()
     try:
         async with db.session() as session, session.begin():
             await booking_kinds.sync(session, registry.kinds())
