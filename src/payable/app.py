@@ -21,7 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from payable import heap, tracing
+from payable import background, heap, tracing
 from payable.bookings import kinds as booking_kinds
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
@@ -34,7 +34,6 @@ from payable.idempotency import service as idempotency
 from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
 from payable.metrics import endpoint as metrics
-from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
@@ -231,9 +230,9 @@ def create_app(
         async with db.session() as session, session.begin():
             await booking_kinds.sync(session, registry.kinds())  # before any booking is made
         hub.start()
-        background = (
+        running = (
             [
-                asyncio.create_task(workers.run(db, providers, settings)),
+                asyncio.create_task(background.run(db, providers, settings)),
                 asyncio.create_task(
                     idempotency_sweeper.run(db, interval_seconds=settings.worker_interval_seconds)
                 ),
@@ -241,10 +240,10 @@ def create_app(
             if settings.workers_enabled
             else []
         )
-        background.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
+        running.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
         log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
-        for task in background:
+        for task in running:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -7,11 +7,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import reminder_tasks
 from payable.bookings import service as bookings
 from payable.bookings.models import Booking
 from payable.core import clock
 from payable.db.engine import Database
-from payable.reviews import reminders as reminder_tasks
 from payable.verticals import registry
 
 

@@ -3,7 +3,7 @@ vertical's bulk closures use (e.g. a whole tour departure). (Completion, the oth
 booking ends, is ``bookings.completion``.)
 
 Cancellation, no-show and refund are different things: closing a booking never moves money.
-It shows a refund path (see ``policies.quotes``) and people decide.
+It shows a refund path (see ``refunds.quotes``) and people decide.
 """
 
 from __future__ import annotations
