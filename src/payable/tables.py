@@ -19,13 +19,13 @@ from payable.sandbox.models import SandboxOrder
 from payable.sandbox.operations import SandboxOperation
 from payable.tenants.models import Tenant
 from payable.timeline.models import BookingEvent
-from payable.verticals.installed import INSTALLED  # their tables and indexes
+from payable.verticals import installed
 from payable.webhooks.models import WebhookDelivery, WebhookEndpoint
 
+installed.install()  # the verticals' tables and indexes
 metadata = SQLModel.metadata
 
 __all__ = [
-    "INSTALLED",
     "AuditEntry",
     "Booking",
     "BookingEvent",

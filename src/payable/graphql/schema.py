@@ -36,6 +36,7 @@ from payable.metrics.operations import OperationMetrics
 from payable.tracing import OperationSpan
 from payable.verticals import installed, registry
 from payable.verticals.base import Vertical
+from payable.webhooks import payload as webhook_payload
 
 # The parts of the root types, in the order the public schema lists their fields; the
 # verticals' parts go where the slot of their kind is.
@@ -51,6 +52,15 @@ CORE_MUTATIONS_AFTER_CHANGES = (
     TenantMutations,
     WebhookMutations,
 )
+
+
+def _booking_type(vertical: Vertical) -> type:
+    """The vertical's booking type, named after its kind: global ids and webhooks say so."""
+    found = vertical.api.booking_type  # type: ignore[union-attr]
+    named = found.__strawberry_definition__.name
+    if named != webhook_payload.booking_type(vertical.kind):
+        raise ValueError(f"the type of {vertical.kind} bookings is named {named}")
+    return found
 
 
 def _parts(verticals: Sequence[Vertical], slot: str) -> tuple[type, ...]:
@@ -72,7 +82,7 @@ def build_schema() -> strawberry.Schema:
     kinds.use([v.kind for v in verticals])
     for vertical in verticals:
         if vertical.api is not None:
-            booking_types.register(vertical.kind, vertical.api.booking_type)
+            booking_types.register(vertical.kind, _booking_type(vertical))
     summary = daily_summary_type(_parts(verticals, "daily"))
     query = merge_types(
         "Query",

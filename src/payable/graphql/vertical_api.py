@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class VerticalApi:
-    booking_type: type  # the vertical's PayableBooking type (global ids name it)
+    # The vertical's PayableBooking type, named after the kind (TOUR_BOOKING: TourBooking):
+    # global ids and webhook payloads name it so.
+    booking_type: type
     create: type  # Mutation fields creating its bookings
     changes: type | None = None  # Mutation fields of its change idiom (reschedule, transfer)
     closing: type | None = None  # Mutation fields closing many bookings at once (a departure)

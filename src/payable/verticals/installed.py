@@ -1,17 +1,23 @@
-"""The verticals this server runs. A new vertical is its package plus one line here."""
+"""The verticals this server runs, in the order of the public ``BookingKind`` values.
+
+A new vertical is its package under ``payable.verticals`` plus one line here.
+"""
 
 from __future__ import annotations
 
-from payable.verticals import clinic, course, registry, tour
+import importlib
+
+from payable.verticals import registry
 
 INSTALLED = (
-    clinic.VERTICAL,
-    course.VERTICAL,
-    tour.VERTICAL,
+    "clinic",
+    "course",
+    "tour",
 )
 
 
 def install() -> None:
-    """Register every installed vertical (idempotent): composition roots call it first."""
-    for vertical in INSTALLED:
-        registry.register(vertical)
+    """Import and register every installed vertical (idempotent): composition roots call it
+    before they build a schema, serve or seed."""
+    for name in INSTALLED:
+        registry.register(importlib.import_module(f"payable.verticals.{name}").VERTICAL)

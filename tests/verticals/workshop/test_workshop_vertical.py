@@ -3,6 +3,7 @@ through the sandbox, moved to another session and refunded through the real API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -221,3 +222,41 @@ async def test_the_database_refuses_a_kind_no_vertical_serves(
             " VALUES (gen_random_uuid(), $1, 'NO_SUCH_KIND', 'nothing', false)",
             tenant_id,
         )
+
+
+async def test_first_bookings_racing_create_one_default_policy(
+    workshop: Api, db: asyncpg.Connection
+) -> None:
+    # given: a tenant that predates the vertical, and eight first bookings at once
+    tenant_id = await db.fetchval("SELECT id FROM tenants WHERE slug = $1", workshop.tenant)
+    day = (clock.today() + timedelta(days=5)).isoformat()
+    inputs = [
+        {
+            "customerRef": f"learner-{n}",
+            "sessionId": "weaving",
+            "sessionDate": day,
+            "seat": f"C{n}",
+            "price": {"amount": "10000.00", "currency": "AMD"},
+        }
+        for n in range(8)
+    ]
+
+    # when
+    answers = await asyncio.gather(*(workshop.data(CREATE, {"input": i}) for i in inputs))
+
+    # then: every booking made, under the one default policy's one version
+    assert [a["createWorkshopSeat"]["errors"] for a in answers] == [[]] * 8
+    versions = await db.fetch(
+        """SELECT v.id, v.version, p.code FROM cancellation_policies p
+           JOIN cancellation_policy_versions v ON v.policy_id = p.id
+           WHERE p.tenant_id = $1 AND p.kind = $2""",
+        tenant_id,
+        KIND,
+    )
+    assert [(v["version"], v["code"]) for v in versions] == [(1, "workshop-standard")]
+    used = await db.fetch(
+        "SELECT DISTINCT policy_version_id FROM bookings WHERE tenant_id = $1 AND kind = $2",
+        tenant_id,
+        KIND,
+    )
+    assert [u["policy_version_id"] for u in used] == [versions[0]["id"]]
