@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from payable.bookings import due_reminders as reminders
 from payable.core import clock
-from payable.reports import reminders
 from tests.api import CREATE_COURSE, Api, course_input
 from tests.payments_api import pay_on_page, request_link
 

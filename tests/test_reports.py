@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from payable.bookings import due_reminders as reminders
 from payable.core import clock
-from payable.reports import reminders
 from tests.api import CREATE_COURSE, CREATE_TOUR, Api, course_input, tour_input
 from tests.payments_api import booking, pay_on_page, request_link
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from payable.bookings.enums import BookingKind as DomainKind
 from payable.core import permissions
 from payable.graphql import mutation
 from payable.graphql.context import ctx
@@ -51,7 +50,7 @@ class PolicyMutations:
             action=lambda session, principal: policies.publish(
                 session=session,
                 principal=principal,
-                kind=DomainKind(input.kind),
+                kind=input.kind.value,
                 code=input.code,
                 terms=terms,
                 make_default=input.make_default,

@@ -16,8 +16,7 @@ from payable.graphql.types.booking import booking_id as local_booking_id
 from payable.graphql.types.common import Money
 from payable.graphql.types.parties import CancellationPolicy
 from payable.graphql.types.refunds import Refund, RefundPayload, RefundQuote
-from payable.policies import quotes
-from payable.refunds import execution, manual, queries
+from payable.refunds import execution, manual, queries, quotes
 from payable.refunds import service as refunds
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import strawberry
@@ -20,64 +21,51 @@ from payable.graphql.policy_mutations import PolicyMutations
 from payable.graphql.queries import BookingQueries
 from payable.graphql.reconciliation_api import ReconciliationMutations, ReconciliationQueries
 from payable.graphql.refund_mutations import RefundMutations, RefundQueries
-from payable.graphql.reports_api import ReportQueries
+from payable.graphql.reports_api import MonthQueries, daily_queries, daily_summary_type
 from payable.graphql.request_limits import RequestLimits
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
+from payable.graphql.types import booking as booking_types
+from payable.graphql.types import kinds
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
 from payable.graphql.webhooks_api import WebhookMutations, WebhookQueries
 from payable.metrics.operations import OperationMetrics
 from payable.tracing import OperationSpan
-from payable.verticals.clinic.graphql import (
-    ClinicAppointment,
-    ClinicChangeMutations,
-    ClinicMutations,
-)
-from payable.verticals.course.graphql import (
-    CourseChangeMutations,
-    CourseEnrollment,
-    CourseMutations,
-)
-from payable.verticals.tour.departure_api import TourDepartureQueries
-from payable.verticals.tour.graphql import TourBooking, TourChangeMutations, TourMutations
+from payable.verticals import installed, registry
+from payable.verticals.base import Vertical
+from payable.webhooks import payload as webhook_payload
 
-Query = merge_types(
-    "Query",
-    (
-        BookingQueries,
-        RefundQueries,
-        OperationQueries,
-        ReportQueries,
-        ReconciliationQueries,
-        TenantQueries,
-        TourDepartureQueries,
-        WebhookQueries,
-    ),
+# The parts of the root types, in the order the public schema lists their fields; the
+# verticals' parts go where the slot of their kind is.
+CORE_QUERIES = (BookingQueries, RefundQueries, OperationQueries)
+CORE_QUERIES_AFTER_REPORTS = (ReconciliationQueries, TenantQueries)
+CORE_QUERIES_AFTER_VERTICALS = (WebhookQueries,)
+SUBSCRIPTION = merge_types("Subscription", (BookingSubscriptions,))
+CORE_MUTATIONS_AFTER_CREATE = (PaymentMutations, LifecycleMutations)
+CORE_MUTATIONS_AFTER_CLOSING = (RefundMutations, HeldPaymentMutations, PolicyMutations)
+CORE_MUTATIONS_AFTER_CHANGES = (
+    OperationMutations,
+    ReconciliationMutations,
+    TenantMutations,
+    WebhookMutations,
 )
-Subscription = merge_types("Subscription", (BookingSubscriptions,))
-Mutation = merge_types(
-    "Mutation",
-    (
-        ClinicMutations,
-        CourseMutations,
-        TourMutations,
-        PaymentMutations,
-        LifecycleMutations,
-        RefundMutations,
-        HeldPaymentMutations,
-        PolicyMutations,
-        ClinicChangeMutations,
-        CourseChangeMutations,
-        TourChangeMutations,
-        OperationMutations,
-        ReconciliationMutations,
-        TenantMutations,
-        WebhookMutations,
-    ),
-)
+
+
+def _booking_type(vertical: Vertical) -> type:
+    """The vertical's booking type, named after its kind: global ids and webhooks say so."""
+    found = vertical.api.booking_type  # type: ignore[union-attr]
+    named = found.__strawberry_definition__.name
+    if named != webhook_payload.booking_type(vertical.kind):
+        raise ValueError(f"the type of {vertical.kind} bookings is named {named}")
+    return found
+
+
+def _parts(verticals: Sequence[Vertical], slot: str) -> tuple[type, ...]:
+    found = (getattr(v.api, slot) for v in verticals if v.api is not None)
+    return tuple(part for part in found if part is not None)
 
 
 class PayableSchema(strawberry.Schema):
@@ -89,16 +77,43 @@ class PayableSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    """The schema of the registered verticals (``verticals.registry``) and the core."""
+    verticals = registry.all_verticals()
+    kinds.use([v.kind for v in verticals])
+    for vertical in verticals:
+        if vertical.api is not None:
+            booking_types.register(vertical.kind, _booking_type(vertical))
+    summary = daily_summary_type(_parts(verticals, "daily"))
+    query = merge_types(
+        "Query",
+        (
+            *CORE_QUERIES,
+            daily_queries(summary),  # the summary holds the verticals' daily parts
+            MonthQueries,
+            *CORE_QUERIES_AFTER_REPORTS,
+            *_parts(verticals, "queries"),
+            *CORE_QUERIES_AFTER_VERTICALS,
+        ),
+    )
+    mutation = merge_types(
+        "Mutation",
+        (
+            *_parts(verticals, "create"),
+            *CORE_MUTATIONS_AFTER_CREATE,
+            *_parts(verticals, "closing"),
+            *CORE_MUTATIONS_AFTER_CLOSING,
+            *_parts(verticals, "changes"),
+            *CORE_MUTATIONS_AFTER_CHANGES,
+        ),
+    )
     return PayableSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=query,
+        mutation=mutation,
+        subscription=SUBSCRIPTION,
         # Variants are reached through the interface; payloads of later issues' mutations
         # are part of the contract already.
         types=[
-            ClinicAppointment,
-            CourseEnrollment,
-            TourBooking,
+            *_parts(verticals, "booking_type"),
             RefundQuote,
             RefundPayload,
             PaymentRequestPayload,
@@ -116,4 +131,5 @@ def build_schema() -> strawberry.Schema:
     )
 
 
+installed.install()
 schema = build_schema()

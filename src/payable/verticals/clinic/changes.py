@@ -13,7 +13,8 @@ from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
-from payable.verticals.clinic import VERTICAL
+from payable.verticals import registry
+from payable.verticals.clinic.models import KIND
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
 
@@ -31,7 +32,7 @@ async def reschedule(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        vertical=VERTICAL,
+        vertical=registry.get(KIND),
         action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )

@@ -6,11 +6,10 @@ from datetime import datetime
 
 import strawberry
 
-from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
 from payable.verticals.clinic import changes, models, service
 
 
@@ -37,9 +36,6 @@ class ClinicAppointment(PayableBooking):
     @strawberry.field
     def slot_end(self) -> datetime:
         return self.detail.slot_end
-
-
-register(BookingKind.CLINIC_APPOINTMENT, ClinicAppointment)
 
 
 @strawberry.input

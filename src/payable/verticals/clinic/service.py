@@ -15,8 +15,8 @@ from payable.bookings import dates
 from payable.bookings import service as bookings
 from payable.core.errors import DomainError
 from payable.core.principal import Principal
-from payable.verticals.clinic import VERTICAL
-from payable.verticals.clinic.models import ClinicAppointment, ClinicSpecialist
+from payable.verticals import registry
+from payable.verticals.clinic.models import KIND, ClinicAppointment, ClinicSpecialist
 from payable.verticals.fields import require_text
 
 SLOT_CONSTRAINT = "ex_clinic_appointments_specialist_slot"
@@ -75,7 +75,7 @@ async def create(
         session=session,
         principal=principal,
         new=bookings.NewBooking(
-            vertical=VERTICAL,
+            vertical=registry.get(KIND),
             basics=basics,
             details=asdict(appointment),
             add_details=add_details,

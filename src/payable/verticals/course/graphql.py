@@ -6,13 +6,13 @@ from datetime import date
 
 import strawberry
 
-from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
-from payable.graphql.types.common import AccessStatus
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
 from payable.verticals.course import changes, models, service
+
+AccessStatus = strawberry.enum(models.AccessStatus, name="AccessStatus")
 
 
 @strawberry.type(description="A student in a course group for a period.")
@@ -46,9 +46,6 @@ class CourseEnrollment(PayableBooking):
     )
     def access_status(self) -> AccessStatus:
         return models.AccessStatus(self.detail.access_status)
-
-
-register(BookingKind.COURSE_ENROLLMENT, CourseEnrollment)
 
 
 @strawberry.input

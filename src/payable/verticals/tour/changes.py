@@ -16,8 +16,8 @@ from payable.core.errors import DomainError
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
-from payable.verticals.tour import VERTICAL
-from payable.verticals.tour.models import TourBooking
+from payable.verticals import registry
+from payable.verticals.tour.models import KIND, TourBooking
 
 
 async def _open(
@@ -27,7 +27,7 @@ async def _open(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        vertical=VERTICAL,
+        vertical=registry.get(KIND),
         action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )

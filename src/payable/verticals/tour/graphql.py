@@ -8,12 +8,11 @@ from decimal import Decimal
 import strawberry
 
 from payable.bookings import lifecycle
-from payable.bookings.enums import BookingKind
 from payable.core import permissions
 from payable.graphql.booking_inputs import BookingInputBase, basics
 from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.lifecycle_mutations import ChangeCause
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id, register
+from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
+from payable.graphql.types.causes import ChangeCause
 from payable.verticals.tour import changes, models, service
 
 
@@ -40,9 +39,6 @@ class TourBooking(PayableBooking):
     @strawberry.field
     def source_channel(self) -> str | None:
         return self.detail.source_channel
-
-
-register(BookingKind.TOUR_BOOKING, TourBooking)
 
 
 @strawberry.input
