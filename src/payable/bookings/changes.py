@@ -29,8 +29,9 @@ from payable.bookings import derived
 from payable.bookings import service as bookings
 from payable.bookings.enums import LIVE, BookingKind, BookingStatus
 from payable.bookings.models import Booking
+from payable.bookings.refusals import BookingRefusal
 from payable.core import permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core.errors import NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
 from payable.core.text import require_reason
@@ -45,9 +46,11 @@ if TYPE_CHECKING:
 def require_live(booking: Booking) -> None:
     """Changes and closures are for bookings whose service is still ahead or under way."""
     if booking.status == BookingStatus.COMPLETED.value:
-        raise DomainError("BOOKING_COMPLETED", "the service was delivered", "bookingId")
+        raise BookingRefusal.BOOKING_COMPLETED.error("bookingId")
     if booking.status not in LIVE:
-        raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
+        raise BookingRefusal.BOOKING_CLOSED.error(
+            "bookingId", f"the booking is {booking.status.lower()}"
+        )
 
 
 async def open_change(
@@ -156,7 +159,7 @@ async def record(
     if before is not None:
         old, new = before.old, before.now()
         if old == new:
-            raise DomainError("NO_CHANGE", "that changes nothing")
+            raise BookingRefusal.NO_CHANGE.error(message="that changes nothing")
     await timeline.append(
         session=session,
         tenant_id=booking.tenant_id,

@@ -16,8 +16,8 @@ from payable.bookings import changes
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking
+from payable.bookings.refusals import BookingRefusal
 from payable.core import clock, permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.timeline.events import EventType
@@ -36,13 +36,13 @@ async def complete(
     )
     changes.require_live(booking)
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise DomainError(
-            "NOT_CONFIRMED", "nothing is paid: cancel it or mark a no-show", "bookingId"
-        )
+        raise BookingRefusal.NOT_CONFIRMED.error("bookingId")
     vertical = VERTICALS[BookingKind(booking.kind)]
     starts = vertical.service_start(await session.get(vertical.detail_model, booking.id))
     if clock.now() < starts:
-        raise DomainError("NOT_STARTED", f"the service starts at {starts.isoformat()}", "bookingId")
+        raise BookingRefusal.NOT_STARTED.error(
+            "bookingId", f"the service starts at {starts.isoformat()}"
+        )
     reason = reason.strip() if reason and reason.strip() else None
     await _mark(session, booking, actor=principal.sub, reason=reason)
     return booking.id

@@ -18,8 +18,8 @@ from payable.bookings import changes
 from payable.bookings import service as bookings
 from payable.bookings.enums import LIVE, BookingKind, BookingStatus
 from payable.bookings.models import Booking
+from payable.bookings.refusals import BookingRefusal
 from payable.core import clock, permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.core.text import REASON_MAX, limit, require_reason
 from payable.payments import links
@@ -70,7 +70,9 @@ async def mark_no_show(
     detail = await session.get(vertical.detail_model, booking.id)
     starts = vertical.service_start(detail)
     if clock.now() < starts:
-        raise DomainError("NOT_STARTED", f"the service starts at {starts.isoformat()}", "bookingId")
+        raise BookingRefusal.NOT_STARTED.error(
+            "bookingId", f"the service starts at {starts.isoformat()}"
+        )
     await _close(session, booking, BookingStatus.NO_SHOW, "NO_SHOW", principal.sub, reason)
     return booking.id
 
@@ -106,9 +108,7 @@ async def cancel_departure(
         await _close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
         cancelled.append(booking.id)
     if not cancelled:
-        raise DomainError(
-            "NO_LIVE_BOOKINGS", "no live bookings for that package and date", "packageId"
-        )
+        raise BookingRefusal.NO_LIVE_BOOKINGS.error("packageId")
     return cancelled
 
 

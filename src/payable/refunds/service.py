@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
 from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.payments import held
@@ -25,6 +25,7 @@ from payable.policies import quotes
 from payable.refunds import ledger, queries
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
+from payable.refunds.refusals import RefundRefusal
 from payable.tenants.models import Tenant
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
@@ -52,13 +53,11 @@ async def request_refund(
         if not candidates:
             raise NotFound("verified payment of this booking", "paymentId")
     if not candidates:
-        raise DomainError("NOTHING_TO_REFUND", "the booking has no verified payment", "bookingId")
+        raise RefundRefusal.NOTHING_TO_REFUND.error("bookingId")
     refundable = sum((c.remaining for c in candidates), Decimal(0))
     if value > refundable:
-        raise DomainError(
-            "REFUND_EXCEEDS_REFUNDABLE",
-            f"at most {refundable:.2f} {booking.currency} is refundable",
-            "amount",
+        raise RefundRefusal.REFUND_EXCEEDS_REFUNDABLE.error(
+            "amount", f"at most {refundable:.2f} {booking.currency} is refundable"
         )
     group_id = uuid.uuid4()
     refunds: list[Refund] = []
@@ -100,11 +99,7 @@ async def approve(
     refund = await _lock(session, principal, refund_id)
     _require_requested(refund)
     if refund.requested_by == principal.sub and await _four_eyes(session, refund.tenant_id):
-        raise DomainError(
-            "APPROVER_IS_REQUESTER",
-            "the person who requested a refund cannot approve it",
-            "refundId",
-        )
+        raise RefundRefusal.APPROVER_IS_REQUESTER.error("refundId")
     for member in await _group(session, refund):
         await _decide(session, member, RefundStatus.APPROVED, principal.sub)
         await event(session, member, EventType.REFUND_APPROVED, principal.sub, None)
@@ -176,8 +171,8 @@ async def _lock(session: AsyncSession, principal: Principal, refund_id: uuid.UUI
 
 def _require_requested(refund: Refund) -> None:
     if refund.status != RefundStatus.REQUESTED.value:
-        raise DomainError(
-            "REFUND_NOT_PENDING", f"the refund is {refund.status.lower()}", "refundId"
+        raise RefundRefusal.REFUND_NOT_PENDING.error(
+            "refundId", f"the refund is {refund.status.lower()}"
         )
 
 
@@ -200,7 +195,7 @@ async def _group(session: AsyncSession, refund: Refund) -> list[Refund]:
 
 def _required(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+        raise CommonRefusal.REASON_REQUIRED.error("reason")
     return reason.strip()
 
 

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
 from payable.core import permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.core.text import limit
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
+from payable.timeline.refusals import TimelineRefusal
 
 MAX_LENGTH = 2000
 
@@ -23,7 +23,7 @@ async def add(
 ) -> uuid.UUID:
     permissions.require(principal, permissions.Action.NOTES)
     if not limit(text, field="text", max_length=MAX_LENGTH):
-        raise DomainError("INVALID_NOTE", "a note must not be empty", "text")
+        raise TimelineRefusal.INVALID_NOTE.error("text")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes, dates
 from payable.core import permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals.clinic import VERTICAL
+from payable.verticals.clinic.refusals import ClinicRefusal
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
 
@@ -54,9 +54,7 @@ async def reschedule(
             await session.flush()
     except IntegrityError as error:
         if SLOT_CONSTRAINT in str(error.orig):
-            raise DomainError(
-                "SLOT_TAKEN", "the specialist already has an appointment in this time", "slotStart"
-            ) from None
+            raise ClinicRefusal.SLOT_TAKEN.error("slotStart") from None
         raise
     moved = await dates.pull_forward(session, booking.id, dates.slot_day(slot_start))
     await changes.record(

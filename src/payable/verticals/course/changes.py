@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings.models import Booking
+from payable.bookings.refusals import BookingRefusal
 from payable.core import clock, permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals.course import VERTICAL, access
 from payable.verticals.course.models import AccessStatus, CourseEnrollment
+from payable.verticals.course.refusals import CourseRefusal
 from payable.verticals.fields import require_text
 
 
@@ -49,7 +50,7 @@ async def transfer(
         session, principal, booking_id, permissions.Action.CHANGE_BOOKING, reason
     )
     if enrollment.group_id == group_id:
-        raise DomainError("NO_CHANGE", "the student is already in that group", "groupId")
+        raise BookingRefusal.NO_CHANGE.error("groupId", "the student is already in that group")
     before = changes.snapshot(enrollment, "group_id")
     enrollment.group_id = group_id
     await changes.record(
@@ -71,7 +72,7 @@ async def pause(
         session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
     )
     if enrollment.paused:
-        raise DomainError("ALREADY_PAUSED", "the enrollment is paused", "bookingId")
+        raise CourseRefusal.ALREADY_PAUSED.error("bookingId")
     await _set_layer(session, booking, enrollment, EventType.PAUSED, principal, reason, paused=True)
     return booking.id
 
@@ -84,7 +85,7 @@ async def resume(
         session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
     )
     if not enrollment.paused:
-        raise DomainError("NOT_PAUSED", "the enrollment is not paused", "bookingId")
+        raise CourseRefusal.NOT_PAUSED.error("bookingId")
     await _set_layer(
         session, booking, enrollment, EventType.RESUMED, principal, reason, paused=False
     )
@@ -102,18 +103,15 @@ async def override_access(
     """A manager's exception (e.g. access before the money arrived), GRANTED or REVOKED until
     lifted with NONE; logged as MANUAL_OVERRIDE."""
     if access not in (AccessStatus.GRANTED, AccessStatus.REVOKED, AccessStatus.NONE):
-        raise DomainError(
-            "INVALID_ACCESS", "override to GRANTED or REVOKED, or NONE to lift it", "accessStatus"
-        )
+        raise CourseRefusal.INVALID_ACCESS.error("accessStatus")
     booking, reason, enrollment = await _open(
         session, principal, booking_id, permissions.Action.OVERRIDE_ACCESS, reason
     )
     layer = None if access is AccessStatus.NONE else access.value
     if enrollment.access_override == layer:
-        raise DomainError(
-            "NO_CHANGE",
-            "no override to lift" if layer is None else f"access is already overridden to {layer}",
+        raise BookingRefusal.NO_CHANGE.error(
             "accessStatus",
+            "no override to lift" if layer is None else f"access is already overridden to {layer}",
         )
     await _set_layer(
         session,
