@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from payable.core.errors import Refusal
+from payable.core.errors import CommonRefusal, Refusal
 
 
 @enum.unique
@@ -27,3 +27,29 @@ class BookingRefusal(Refusal):
     NOT_STARTED = "the service has not started yet"
     NOT_CONFIRMED = "nothing is paid: cancel it or mark a no-show"
     NO_LIVE_BOOKINGS = "no live bookings for that package and date"
+
+
+# What every change or closing of one booking can answer: the booking unknown, the reason
+# missing or too long, the booking no longer live.
+CHANGING = (
+    CommonRefusal.NOT_FOUND,
+    CommonRefusal.REASON_REQUIRED,
+    CommonRefusal.TEXT_TOO_LONG,
+    BookingRefusal.BOOKING_CLOSED,
+    BookingRefusal.BOOKING_COMPLETED,
+)
+# What creating a booking of any kind can answer about its shared fields and schedule.
+CREATING = (
+    CommonRefusal.INVALID_AMOUNT,
+    CommonRefusal.TEXT_TOO_LONG,
+    BookingRefusal.DATE_IN_PAST,
+    BookingRefusal.DUE_AFTER_SERVICE,
+    BookingRefusal.INVALID_FIELD,
+    BookingRefusal.INVALID_DEPOSIT,
+    BookingRefusal.INVALID_DUE_DATE,
+    BookingRefusal.EMPTY_SCHEDULE,
+    BookingRefusal.TOO_MANY_INSTALLMENTS,
+    BookingRefusal.CURRENCY_MISMATCH,
+    BookingRefusal.INVALID_GRACE_DAYS,
+    BookingRefusal.SCHEDULE_MISMATCH,
+)

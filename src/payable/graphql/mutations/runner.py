@@ -1,4 +1,7 @@
-"""The one way mutations run: caller check, one transaction, idempotency, refusals as data."""
+"""The one way mutations run: caller check, one transaction, idempotency, refusals as data.
+
+Mutations are declared with ``declaration.mutation``, which calls ``run`` (or ``run_outside``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import strawberry
+import structlog
 from graphql import FieldNode
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +27,12 @@ from payable.graphql.types.common import UserError
 from payable.idempotency import service as idempotency
 from payable.metrics import families
 
-Action = Callable[[AsyncSession, Principal], Awaitable[uuid.UUID]]
+Action = Callable[[AsyncSession, Principal], Awaitable[uuid.UUID | None]]
+log = structlog.get_logger("payable.graphql")
+
+
+class UndeclaredRefusal(Exception):
+    """A mutation refused with a code its declaration does not list."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -40,6 +49,7 @@ async def run(
     request: Any,
     idempotency_key: str | None,
     action: Action,
+    codes: frozenset[str],
 ) -> Outcome:
     """Run ``action`` in its own transaction; a DomainError rolls its writes back.
 
@@ -66,8 +76,25 @@ async def run(
                 action=lambda: action(session, principal),
             )
     except DomainError as error:
-        return Outcome(None, await refusal(info, operation, error))
-    return await _answer(info, operation, result, exchange, idempotency_key)
+        return Outcome(None, await refusal(info, operation, error, codes))
+    return await _answer(info, operation, result, exchange, idempotency_key, codes)
+
+
+async def run_outside(
+    info: strawberry.Info,
+    *,
+    operation: str,
+    permission: permissions.Action,
+    action: Callable[[], Awaitable[uuid.UUID | None]],
+    codes: frozenset[str],
+) -> Outcome:
+    """Run ``action``, which opens its own sessions (it waits on a gateway or streams a file
+    between them): the same role check and refusals, no transaction of ours and no key."""
+    try:
+        permissions.require(ctx(info).caller, permission)
+        return Outcome(await action(), [])
+    except DomainError as error:
+        return Outcome(None, await refusal(info, operation, error, codes))
 
 
 async def _answer(
@@ -76,6 +103,7 @@ async def _answer(
     result: idempotency.Result,
     exchange: Exchange | None,
     key: str | None,
+    codes: frozenset[str],
 ) -> Outcome:
     if result.stored is not None and exchange is not None:
         exchange.replay = result.stored
@@ -83,7 +111,7 @@ async def _answer(
     if result.claimed and exchange is not None and key is not None:
         exchange.claim = (ctx(info).caller.tenant_id, key)
     if result.refusal is not None:
-        return Outcome(None, await refusal(info, operation, result.refusal))
+        return Outcome(None, await refusal(info, operation, result.refusal, codes))
     return Outcome(result.result_id, [])
 
 
@@ -93,8 +121,17 @@ def _alone(info: strawberry.Info) -> bool:
     return len(selections) == 1 and isinstance(selections[0], FieldNode)
 
 
-async def refusal(info: strawberry.Info, operation: str, error: DomainError) -> list[UserError]:
-    """A refusal as payload errors; a FORBIDDEN one also leaves its audit entry (its only trace)."""
+async def refusal(
+    info: strawberry.Info, operation: str, error: DomainError, codes: frozenset[str] | None = None
+) -> list[UserError]:
+    """A refusal as payload errors; a FORBIDDEN one also leaves its audit entry (its only trace).
+
+    ``codes`` are the ones the mutation declares (and documents): another one is a bug in the
+    declaration, logged, and outside production raised, so the tests find it."""
+    if codes is not None and error.code not in codes:
+        log.error("refusal_undeclared", operation=operation, code=error.code)
+        if ctx(info).settings.environment != "production":
+            raise UndeclaredRefusal(f"{operation} returned {error.code}, which it does not declare")
     families.ERRORS.labels(error.code, "payload").inc()
     if isinstance(error, Forbidden):
         context = ctx(info)

@@ -6,18 +6,19 @@ import uuid
 from datetime import datetime
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core import ids, permissions
-from payable.core.errors import NotFound
-from payable.core.principal import Principal
-from payable.graphql import guard, mutation
+from payable.core.errors import CommonRefusal, NotFound
+from payable.graphql import guard
 from payable.graphql.context import ctx
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.mutations.runner import Outcome
 from payable.graphql.pagination import page_size
 from payable.graphql.types.common import Node, UserError
 from payable.graphql.types.timeline import BookingEvent
 from payable.webhooks import addresses, models
 from payable.webhooks import service as webhooks
+from payable.webhooks.refusals import WebhookRefusal
 
 WebhookDeliveryStatus = strawberry.enum(
     models.DeliveryStatus,
@@ -174,102 +175,86 @@ class WebhookQueries:
         return [WebhookDelivery(row=d, endpoint_row=e) for d, e in rows]
 
 
+async def _created_payload(call: Call, outcome: Outcome) -> WebhookEndpointPayload:
+    """The endpoint and, on the call that created it only, its signing secret."""
+    if outcome.result_id is None:
+        return WebhookEndpointPayload(endpoint=None, secret=None, errors=outcome.errors)
+    endpoint = await _endpoint(call.info, outcome.result_id)
+    secret = call.kept[0] if call.kept else None
+    return WebhookEndpointPayload(endpoint=endpoint, secret=secret, errors=[])
+
+
+async def _delivery_payload(call: Call, outcome: Outcome) -> WebhookDeliveryPayload:
+    if outcome.result_id is None:
+        return WebhookDeliveryPayload(delivery=None, errors=outcome.errors)
+    context = call.context
+    found = await webhooks.delivery(
+        session=context.read_session,
+        tenant_id=context.caller.tenant_id,
+        delivery_id=outcome.result_id,
+    )
+    assert found is not None  # just written in this tenant
+    return WebhookDeliveryPayload(
+        delivery=WebhookDelivery(row=found[0], endpoint_row=found[1]), errors=[]
+    )
+
+
 @strawberry.type
 class WebhookMutations:
-    @strawberry.mutation(
+    @mutation(
+        role=permissions.Action.MANAGE_WEBHOOKS,
+        answer=_created_payload,
+        refusals=(
+            CommonRefusal.TEXT_TOO_LONG,
+            WebhookRefusal.INVALID_URL,
+            WebhookRefusal.URL_NOT_ALLOWED,
+            WebhookRefusal.URL_NOT_RESOLVABLE,
+            WebhookRefusal.UNKNOWN_EVENT_TYPE,
+        ),
         description="Admins only: deliver this tenant's booking events from now on to `url`"
-        " (http or https; outside development not a loopback, link-local or private address)."
-        " Codes: FORBIDDEN, INVALID_URL, URL_NOT_ALLOWED, URL_NOT_RESOLVABLE, UNKNOWN_EVENT_TYPE,"
-        " TEXT_TOO_LONG."
+        " (http or https; outside development not a loopback, link-local or private address).",
     )
-    async def create_webhook_endpoint(
-        self,
-        info: strawberry.Info,
-        input: CreateWebhookEndpointInput,
-        idempotency_key: str | None = None,
-    ) -> WebhookEndpointPayload:
-        secrets: list[str] = []
-        production = addresses.guarded(ctx(info).settings)
-
-        async def action(session: AsyncSession, principal: Principal) -> uuid.UUID:
-            endpoint_id, secret = await webhooks.create(
-                session=session,
-                principal=principal,
-                url=input.url,
-                description=input.description,
-                event_types=input.event_types,
-                production=production,
-            )
-            secrets.append(secret)
-            return endpoint_id
-
-        outcome = await mutation.run(
-            info,
-            operation="createWebhookEndpoint",
-            permission=permissions.Action.MANAGE_WEBHOOKS,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=action,
+    async def create_webhook_endpoint(call: Call, input: CreateWebhookEndpointInput) -> uuid.UUID:
+        endpoint_id, secret = await webhooks.create(
+            session=call.session,
+            principal=call.principal,
+            url=input.url,
+            description=input.description,
+            event_types=input.event_types,
+            production=addresses.guarded(call.context.settings),
         )
-        if outcome.result_id is None:
-            return WebhookEndpointPayload(endpoint=None, secret=None, errors=outcome.errors)
-        endpoint = await _endpoint(info, outcome.result_id)
-        return WebhookEndpointPayload(
-            endpoint=endpoint, secret=secrets[0] if secrets else None, errors=[]
-        )
+        call.kept.append(secret)
+        return endpoint_id
 
-    @strawberry.mutation(
+    @mutation(
+        role=permissions.Action.MANAGE_WEBHOOKS,
+        answer=_created_payload,
+        refusals=(CommonRefusal.NOT_FOUND,),
         description="Admins only: stop delivering to an endpoint; pending deliveries become"
-        " FAILED, past ones stay listed. Codes: FORBIDDEN, NOT_FOUND."
+        " FAILED, past ones stay listed.",
+        idempotent=False,
     )
-    async def delete_webhook_endpoint(
-        self, info: strawberry.Info, endpoint_id: strawberry.ID
-    ) -> WebhookEndpointPayload:
-        outcome = await mutation.run(
-            info,
-            operation="deleteWebhookEndpoint",
-            permission=permissions.Action.MANAGE_WEBHOOKS,
-            request={"endpointId": endpoint_id},
-            idempotency_key=None,
-            action=lambda session, principal: webhooks.delete(
-                session=session,
-                principal=principal,
-                endpoint_id=ids.local_id(endpoint_id, "WebhookEndpoint", field="endpointId"),
-            ),
+    async def delete_webhook_endpoint(call: Call, endpoint_id: strawberry.ID) -> uuid.UUID:
+        return await webhooks.delete(
+            session=call.session,
+            principal=call.principal,
+            endpoint_id=ids.local_id(endpoint_id, "WebhookEndpoint", field="endpointId"),
         )
-        if outcome.result_id is None:
-            return WebhookEndpointPayload(endpoint=None, secret=None, errors=outcome.errors)
-        endpoint = await _endpoint(info, outcome.result_id)
-        return WebhookEndpointPayload(endpoint=endpoint, secret=None, errors=[])
 
-    @strawberry.mutation(
-        description="Admins only: send a delivery again now, with a fresh 24-hour retry window."
-        " Codes: FORBIDDEN, NOT_FOUND, ENDPOINT_INACTIVE, DELIVERY_IN_FLIGHT."
+    @mutation(
+        role=permissions.Action.MANAGE_WEBHOOKS,
+        answer=_delivery_payload,
+        refusals=(
+            CommonRefusal.NOT_FOUND,
+            WebhookRefusal.ENDPOINT_INACTIVE,
+            WebhookRefusal.DELIVERY_IN_FLIGHT,
+        ),
+        description="Admins only: send a delivery again now, with a fresh 24-hour retry window.",
+        idempotent=False,
     )
-    async def retry_webhook_delivery(
-        self, info: strawberry.Info, delivery_id: strawberry.ID
-    ) -> WebhookDeliveryPayload:
-        outcome = await mutation.run(
-            info,
-            operation="retryWebhookDelivery",
-            permission=permissions.Action.MANAGE_WEBHOOKS,
-            request={"deliveryId": delivery_id},
-            idempotency_key=None,
-            action=lambda session, principal: webhooks.retry(
-                session=session,
-                principal=principal,
-                delivery_id=ids.local_id(delivery_id, "WebhookDelivery", field="deliveryId"),
-            ),
-        )
-        if outcome.result_id is None:
-            return WebhookDeliveryPayload(delivery=None, errors=outcome.errors)
-        context = ctx(info)
-        found = await webhooks.delivery(
-            session=context.read_session,
-            tenant_id=context.caller.tenant_id,
-            delivery_id=outcome.result_id,
-        )
-        assert found is not None  # just written in this tenant
-        return WebhookDeliveryPayload(
-            delivery=WebhookDelivery(row=found[0], endpoint_row=found[1]), errors=[]
+    async def retry_webhook_delivery(call: Call, delivery_id: strawberry.ID) -> uuid.UUID:
+        return await webhooks.retry(
+            session=call.session,
+            principal=call.principal,
+            delivery_id=ids.local_id(delivery_id, "WebhookDelivery", field="deliveryId"),
         )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from payable.core import permissions
-from payable.graphql import guard, mutation
+from payable.graphql import guard
 from payable.graphql.context import ctx
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.mutations.runner import Outcome
 from payable.graphql.types.common import UserError
 from payable.providers.base import is_test_money
 from payable.providers.registry import Providers
@@ -89,25 +93,20 @@ class TenantQueries:
         )
 
 
+async def _settings_payload(call: Call, outcome: Outcome) -> TenantSettingsPayload:
+    if outcome.result_id is None:
+        return TenantSettingsPayload(settings=None, errors=outcome.errors)
+    return TenantSettingsPayload(settings=await _settings(call.info), errors=[])
+
+
 @strawberry.type
 class TenantMutations:
-    @strawberry.mutation(
-        description="Admins only: whether a refund needs a second person to approve it."
-        " Codes: FORBIDDEN."
+    @mutation(
+        role=permissions.Action.TENANT_SETTINGS,
+        answer=_settings_payload,
+        description="Admins only: whether a refund needs a second person to approve it.",
     )
-    async def set_refund_four_eyes(
-        self, info: strawberry.Info, required: bool, idempotency_key: str | None = None
-    ) -> TenantSettingsPayload:
-        outcome = await mutation.run(
-            info,
-            operation="setRefundFourEyes",
-            permission=permissions.Action.TENANT_SETTINGS,
-            request={"required": required},
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: tenants.set_refund_four_eyes(
-                session=session, principal=principal, required=required
-            ),
+    async def set_refund_four_eyes(call: Call, required: bool) -> uuid.UUID:
+        return await tenants.set_refund_four_eyes(
+            session=call.session, principal=call.principal, required=required
         )
-        if outcome.result_id is None:
-            return TenantSettingsPayload(settings=None, errors=outcome.errors)
-        return TenantSettingsPayload(settings=await _settings(info), errors=[])

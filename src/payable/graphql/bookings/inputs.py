@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import strawberry
 
+from payable.bookings.refusals import CREATING
 from payable.bookings.schedule import InstallmentSpec
 from payable.bookings.service import BookingBasics
 from payable.core.money import Currency, Money, parse_amount
+from payable.customers.refusals import CustomerRefusal
 from payable.graphql.types.common import MoneyInput
+from payable.policies.refusals import PolicyRefusal
 
 
 @strawberry.input(
@@ -59,3 +62,12 @@ def basics(data: BookingInputBase) -> BookingBasics:
             for i in data.installments
         ]
     return BookingBasics(data.customer_ref, data.crm_reference, data.policy_code, price, specs)
+
+
+# What any create mutation can answer about the fields every booking shares.
+CREATE_REFUSALS = (
+    *CREATING,
+    CustomerRefusal.INVALID_CUSTOMER_REF,
+    PolicyRefusal.UNKNOWN_POLICY,
+    PolicyRefusal.POLICY_KIND_MISMATCH,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,13 +14,16 @@ from strawberry.file_uploads import Upload
 from payable.core import ids, permissions
 from payable.core.errors import DomainError
 from payable.core.money import Money as DomainMoney
-from payable.graphql import guard, mutation
+from payable.graphql import guard
 from payable.graphql.context import ctx
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.mutations.runner import Outcome
 from payable.graphql.pagination import page_size
 from payable.graphql.types.booking import PayableBooking, to_graphql
 from payable.graphql.types.common import Money, UserError
 from payable.reconciliation import importer, matching, queries, service
 from payable.reconciliation.models import ExceptionKind, Operation
+from payable.reconciliation.refusals import ReconciliationRefusal
 
 ReconciliationExceptionKind = strawberry.enum(ExceptionKind, name="ReconciliationExceptionKind")
 ReportOperation = strawberry.enum(Operation, name="ReportOperation")
@@ -169,48 +173,55 @@ class ImportReportPayload:
     errors: list[UserError]
 
 
+async def _import_payload(call: Call, outcome: Outcome) -> ImportReportPayload:
+    if outcome.errors:
+        return ImportReportPayload(report=None, reconciliation=None, errors=outcome.errors)
+    imported, summary = call.kept
+    report = ProviderReport(
+        id=strawberry.ID(ids.to_global_id("ProviderReport", imported.report_id)),
+        lines=imported.lines,
+        new_lines=imported.new_lines,
+        already_imported=imported.already_imported,
+    )
+    return ImportReportPayload(
+        report=report, reconciliation=Reconciliation(summary=summary), errors=[]
+    )
+
+
 @strawberry.type
 class ReconciliationMutations:
-    @strawberry.mutation(
+    @mutation(
+        role=permissions.Action.RECONCILE,
+        answer=_import_payload,
+        refusals=ReconciliationRefusal,
         description="Import a gateway's report of one business day (multipart upload), then"
         " compare the day with our books. Each difference is recorded once, with a review task;"
-        " no payment, refund or booking changes. Admins, accountants."
+        " no payment, refund or booking changes. Admins, accountants.",
+        transaction=False,
     )
     async def import_provider_report(
-        self, info: strawberry.Info, provider: str, date: dt.date, file: Upload
-    ) -> ImportReportPayload:
-        context = ctx(info)
-        principal = context.caller
+        call: Call, provider: str, date: dt.date, file: Upload
+    ) -> uuid.UUID:
+        context = call.context
+        principal = call.principal
         upload: Any = file
-        try:
-            permissions.require(principal, permissions.Action.RECONCILE)
-            imported = await importer.import_report(
-                db=context.db,
-                tenant_id=principal.tenant_id,
-                actor=principal.sub,
-                provider=provider,
-                day=date,
-                source=upload.file,
-            )
-            summary = await service.reconcile(
-                db=context.db,
-                tenant_id=principal.tenant_id,
-                provider=provider,
-                day=date,
-                gateway=context.providers.configured(provider),
-            )
-        except DomainError as error:
-            errors = await mutation.refusal(info, "importProviderReport", error)
-            return ImportReportPayload(report=None, reconciliation=None, errors=errors)
-        report = ProviderReport(
-            id=strawberry.ID(ids.to_global_id("ProviderReport", imported.report_id)),
-            lines=imported.lines,
-            new_lines=imported.new_lines,
-            already_imported=imported.already_imported,
+        imported = await importer.import_report(
+            db=context.db,
+            tenant_id=principal.tenant_id,
+            actor=principal.sub,
+            provider=provider,
+            day=date,
+            source=upload.file,
         )
-        return ImportReportPayload(
-            report=report, reconciliation=Reconciliation(summary=summary), errors=[]
+        summary = await service.reconcile(
+            db=context.db,
+            tenant_id=principal.tenant_id,
+            provider=provider,
+            day=date,
+            gateway=context.providers.configured(provider),
         )
+        call.kept = [imported, summary]
+        return imported.report_id
 
 
 @strawberry.type
