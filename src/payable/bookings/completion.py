@@ -17,7 +17,7 @@ from payable.bookings import service as bookings
 from payable.bookings.enums import BookingKind, BookingStatus
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
-from payable.core import clock, permissions
+from payable.core import clock
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.timeline.events import EventType
@@ -30,7 +30,6 @@ async def complete(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str | None
 ) -> uuid.UUID:
     """A person says the service was delivered; only once it has begun."""
-    permissions.require(principal, permissions.Action.COMPLETE_BOOKING)
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )

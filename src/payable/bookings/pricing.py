@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import changes
 from payable.bookings.models import Booking, Installment
 from payable.bookings.refusals import BookingRefusal
-from payable.core import clock, permissions
+from payable.core import clock
 from payable.core.errors import CommonRefusal
 from payable.core.money import Currency, Money, parse_amount
 from payable.core.principal import Principal
@@ -97,7 +97,6 @@ async def discount(
         principal=principal,
         booking_id=booking_id,
         kind=None,
-        action=permissions.Action.APPLY_DISCOUNT,
         reason=reason,
     )
     cut = parse_amount(amount, field="amount")

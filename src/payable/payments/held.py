@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
 from payable.bookings.models import Booking
-from payable.core import permissions
 from payable.core.errors import CommonRefusal, NotFound
 from payable.core.principal import Principal
 from payable.payments import counting
@@ -52,7 +51,6 @@ async def accept(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """HELD -> VERIFIED: counted from now on; beyond what is owed it shows as refundable."""
-    permissions.require(principal, permissions.Action.ACCEPT_HELD)
     if not reason or not reason.strip():
         raise CommonRefusal.REASON_REQUIRED.error("reason")
     payment = await lock_held(session=session, tenant_id=principal.tenant_id, payment_id=payment_id)

@@ -7,7 +7,6 @@ import uuid
 import structlog
 from sqlalchemy import select, update
 
-from payable.core import permissions
 from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.db.engine import Database
@@ -61,7 +60,6 @@ async def refresh(
     *, db: Database, providers: Providers, principal: Principal, request_id: uuid.UUID
 ) -> None:
     """``refreshPaymentStatus``: a caller-initiated lookup; refusals and gateway errors raise."""
-    permissions.require(principal, permissions.Action.CHECK_PAYMENT)
     async with db.session() as session:
         provider = await session.scalar(
             select(PaymentRequest.provider).where(

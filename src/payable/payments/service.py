@@ -12,7 +12,7 @@ from payable.bookings import service as bookings
 from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking, Installment
 from payable.bookings.refusals import BookingRefusal
-from payable.core import clock, permissions
+from payable.core import clock
 from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
@@ -46,7 +46,6 @@ async def request_payment(
     return_url: str | None,
 ) -> uuid.UUID:
     """The installment's active link, or a new one created at the gateway."""
-    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
     lifetime = expiry.lifetime(
         minutes=expires_in_minutes, gateway=provider.name, max_session=provider.max_session
     )
@@ -147,7 +146,6 @@ async def cancel_request(
     reason: str,
 ) -> uuid.UUID:
     """Withdraw a pending link (and its gateway order, where the gateway allows)."""
-    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
     if not reason.strip():
         raise CommonRefusal.REASON_REQUIRED.error("reason")
     request = await transitions.lock_request(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import permissions, text
+from payable.core import text
 from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.payments import status as payment_status
@@ -30,7 +30,6 @@ async def record(
     *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reference: str
 ) -> uuid.UUID:
     """Mark a refund the gateway could not make as made by hand, under ``reference``."""
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     reference = text.limit(reference, field="reference", max_length=text.REFERENCE_MAX)
     if not reference:
         raise RefundRefusal.REFERENCE_REQUIRED.error("reference")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import clock, permissions
+from payable.core import clock
 from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
@@ -41,7 +41,6 @@ async def request_refund(
     payment_id: uuid.UUID | None,
 ) -> uuid.UUID:
     """Record a refund request over the booking's verified money; refused, never capped."""
-    permissions.require(principal, permissions.Action.REQUEST_REFUND)
     reason = _required(reason)
     value = parse_amount(amount, field="amount")
     booking = await bookings.lock(
@@ -95,7 +94,6 @@ async def approve(
     A refund already approved (a repeat, or one interrupted by a crash) is refused: the server
     settles it by asking the gateway, never by sending it again.
     """
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     refund = await _lock(session, principal, refund_id)
     _require_requested(refund)
     if refund.requested_by == principal.sub and await _four_eyes(session, refund.tenant_id):
@@ -110,7 +108,6 @@ async def reject(
     *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Decline a requested refund's whole group, with a reason."""
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     reason = _required(reason)
     refund = await _lock(session, principal, refund_id)
     _require_requested(refund)
@@ -124,7 +121,6 @@ async def return_held(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Send held money back: one approved refund of the whole amount (sent after commit)."""
-    permissions.require(principal, permissions.Action.RETURN_HELD)
     reason = _required(reason)
     payment = await held.lock_held(
         session=session, tenant_id=principal.tenant_id, payment_id=payment_id

@@ -8,7 +8,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import permissions
 from payable.core.principal import Principal
 from payable.core.text import limit
 from payable.timeline import service as timeline
@@ -21,7 +20,6 @@ MAX_LENGTH = 2000
 async def add(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, text: str
 ) -> uuid.UUID:
-    permissions.require(principal, permissions.Action.NOTES)
     if not limit(text, field="text", max_length=MAX_LENGTH):
         raise TimelineRefusal.INVALID_NOTE.error("text")
     booking = await bookings.lock(

@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes, dates
-from payable.core import permissions
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals.clinic import VERTICAL
@@ -32,7 +31,6 @@ async def reschedule(
         principal=principal,
         booking_id=booking_id,
         vertical=VERTICAL,
-        action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
     new = Appointment(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import changes
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
-from payable.core import clock, permissions
+from payable.core import clock
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals.course import VERTICAL, access
@@ -23,7 +23,6 @@ async def _open(
     session: AsyncSession,
     principal: Principal,
     booking_id: uuid.UUID,
-    action: permissions.Action,
     reason: str | None,
 ) -> tuple[Booking, str, CourseEnrollment]:
     return await changes.open_detail_change(  # type: ignore[return-value]
@@ -31,7 +30,6 @@ async def _open(
         principal=principal,
         booking_id=booking_id,
         vertical=VERTICAL,
-        action=action,
         reason=reason,
     )
 
@@ -46,9 +44,7 @@ async def transfer(
 ) -> uuid.UUID:
     """Another group, same money: every payment and request stays attached."""
     require_text(group_id, "group_id")
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.CHANGE_BOOKING, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if enrollment.group_id == group_id:
         raise BookingRefusal.NO_CHANGE.error("groupId", "the student is already in that group")
     before = changes.snapshot(enrollment, "group_id")
@@ -68,9 +64,7 @@ async def pause(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Access is suspended while paused, whatever the money says; nothing is removed."""
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if enrollment.paused:
         raise CourseRefusal.ALREADY_PAUSED.error("bookingId")
     await _set_layer(session, booking, enrollment, EventType.PAUSED, principal, reason, paused=True)
@@ -81,9 +75,7 @@ async def resume(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Access goes back to what the money (and any override) gives."""
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if not enrollment.paused:
         raise CourseRefusal.NOT_PAUSED.error("bookingId")
     await _set_layer(
@@ -104,9 +96,7 @@ async def override_access(
     lifted with NONE; logged as MANUAL_OVERRIDE."""
     if access not in (AccessStatus.GRANTED, AccessStatus.REVOKED, AccessStatus.NONE):
         raise CourseRefusal.INVALID_ACCESS.error("accessStatus")
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.OVERRIDE_ACCESS, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     layer = None if access is AccessStatus.NONE else access.value
     if enrollment.access_override == layer:
         raise BookingRefusal.NO_CHANGE.error(

@@ -12,7 +12,6 @@ from payable.bookings import changes, dates, pricing
 from payable.bookings.lifecycle import ChangeCause
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
-from payable.core import permissions
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
@@ -29,7 +28,6 @@ async def _open(
         principal=principal,
         booking_id=booking_id,
         vertical=VERTICAL,
-        action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
 
