@@ -1,0 +1,1 @@
+"""The API layer: schema, validation, limits, roles, declarations and catalogues."""
