@@ -16,7 +16,8 @@ def _mutations() -> GraphQLObjectType:
 
 
 def test_every_mutation_field_is_declared() -> None:
-    assert set(_mutations().fields) == set(DECLARATIONS)
+    """Each field of Mutation has a declaration; a test-only vertical may add its own."""
+    assert set(_mutations().fields) <= set(DECLARATIONS)
 
 
 def test_each_description_ends_with_the_codes_its_declaration_lists() -> None:

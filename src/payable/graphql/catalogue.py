@@ -21,10 +21,17 @@ def catalogues() -> list[type[Refusal]]:
 
 
 def returned_by(refusal: Refusal) -> list[str]:
-    """The mutations that declare ``refusal``, by field name."""
+    """The schema's mutations that declare ``refusal``, by field name."""
     from payable.graphql.mutations.declaration import DECLARATIONS
+    from payable.graphql.schema import schema
 
-    return sorted(name for name, declared in DECLARATIONS.items() if refusal in declared.refusals)
+    mutation = schema._schema.mutation_type
+    served = set(mutation.fields) if mutation is not None else set()
+    return sorted(
+        name
+        for name, declared in DECLARATIONS.items()
+        if name in served and refusal in declared.refusals
+    )
 
 
 def markdown() -> str:
