@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from payable.db.models import metadata
 from payable.settings import get_settings
+from payable.tables import metadata
 
 
 def _url() -> str:

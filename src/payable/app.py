@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import strawberry
 import structlog
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import text
@@ -20,7 +21,8 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from payable import heap, tracing
+from payable import background, heap, tracing
+from payable.bookings import kinds as booking_kinds
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -32,13 +34,14 @@ from payable.idempotency import service as idempotency
 from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
 from payable.metrics import endpoint as metrics
-from payable.payments import workers
 from payable.providers.registry import Providers
 from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
+from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
+from payable.verticals import registry
 from payable.web import exports, graphiql, payment_forms, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
@@ -51,6 +54,7 @@ log = structlog.get_logger("payable.app")
 class PayableGraphQL(GraphQL):
     def __init__(
         self,
+        graphql_schema: strawberry.Schema,
         db: Database,
         secret: str,
         providers: Providers,
@@ -59,7 +63,7 @@ class PayableGraphQL(GraphQL):
         limiter: Limiter,
     ) -> None:
         super().__init__(
-            schema,
+            graphql_schema,
             graphql_ide="graphiql",
             keep_alive=True,
             keep_alive_interval=15,
@@ -189,9 +193,12 @@ def create_app(
     jwt_secret: str,
     settings: Settings | None = None,
     span_exporter: SpanExporter | None = None,
+    graphql_schema: strawberry.Schema | None = None,
 ) -> Starlette:
+    """``graphql_schema``: one built after registering more verticals (default: the installed)."""
     settings = settings or get_settings()
     sandbox_guard.check(settings)  # before anything opens: production never takes test money
+    sandbox_plug.plug_in()
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
     hub = EventHub(
@@ -201,7 +208,9 @@ def create_app(
         batch=settings.subscription_batch,
     )
     limiter = Limiter(settings)
-    graphql = PayableGraphQL(db, jwt_secret, providers, settings, hub, limiter)
+    graphql = PayableGraphQL(
+        graphql_schema or schema, db, jwt_secret, providers, settings, hub, limiter
+    )
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -218,10 +227,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with db.session() as session, session.begin():
+            await booking_kinds.sync(session, registry.kinds())  # before any booking is made
         hub.start()
-        background = (
+        running = (
             [
-                asyncio.create_task(workers.run(db, providers, settings)),
+                asyncio.create_task(background.run(db, providers, settings)),
                 asyncio.create_task(
                     idempotency_sweeper.run(db, interval_seconds=settings.worker_interval_seconds)
                 ),
@@ -229,10 +240,10 @@ def create_app(
             if settings.workers_enabled
             else []
         )
-        background.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
+        running.append(asyncio.create_task(metrics.keep_sampling(db, hub)))
         log.info("started", workers=settings.workers_enabled, environment=settings.environment)
         yield
-        for task in background:
+        for task in running:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

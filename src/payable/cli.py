@@ -249,6 +249,7 @@ def reconcile(
     from payable.db.engine import Database
     from payable.providers.registry import Providers
     from payable.reconciliation import importer, queries, service
+    from payable.sandbox import plug as sandbox_plug
 
     async def run(url: str) -> str:
         db = Database(url, pool_size=2)
@@ -269,6 +270,7 @@ def reconcile(
                     progress=lambda p: bar.update(p.bytes_read - bar.pos),
                 )
                 bar.update(size - bar.pos)
+            sandbox_plug.plug_in()
             providers = Providers(db, get_settings())
             try:
                 summary = await service.reconcile(

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from payable.db.engine import normalize_url
 from payable.db.migrate import alembic_config
-from payable.providers.registry import GATEWAYS, Providers, UnknownProvider
+from payable.providers import registry as gateways
+from payable.providers.registry import Providers, UnknownProvider
 from payable.sandbox import guard
+from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings
 
 LOCAL_URL = "http://127.0.0.1:8000"
@@ -125,6 +127,7 @@ def _migrations(url: str, current: set[str]) -> Finding:
 
 def check_gateways(settings: Settings, tenants: list[str]) -> Iterator[Finding]:
     """Each tenant's gateway (named, or the default) exists and has its credentials."""
+    sandbox_plug.plug_in()
     providers = Providers(db=None, settings=settings)  # type: ignore[arg-type]
     default_users = sorted(set(tenants) - set(settings.tenant_providers))
     uses: dict[str, list[str]] = {}
@@ -139,12 +142,12 @@ def check_gateways(settings: Settings, tenants: list[str]) -> Iterator[Finding]:
         else:
             shown = f" ({', '.join(default_users)})" if default_users else ""
             who = f"Tenants not named in PAYABLE_TENANT_PROVIDERS{shown} pay"
-        if name not in GATEWAYS:
+        if name not in gateways.known():
             broken = True
             yield Finding(
                 False,
                 f"{who} through gateway {name!r}, which does not exist;"
-                f" use one of {', '.join(GATEWAYS)}.",
+                f" use one of {', '.join(gateways.known())}.",
             )
         elif name != "sandbox":
             try:

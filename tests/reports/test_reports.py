@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from payable.bookings import due_reminders as reminders
 from payable.core import clock
-from payable.reports import reminders
 from tests.api import Api
 from tests.payments.factories import booking, pay_on_page, request_link
 from tests.verticals.course.factories import CREATE_COURSE, course_input

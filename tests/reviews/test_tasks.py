@@ -9,9 +9,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from payable.bookings import due_reminders as reminders
 from payable.core import clock
 from payable.core.ids import from_global_id
-from payable.reports import reminders
 from tests.api import Api
 from tests.payments.factories import pay_on_page, request_link
 from tests.reconciliation.test_reconciliation import HEADER, _stranger, upload

@@ -18,7 +18,7 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from payable.db.migrate import alembic_config
-from payable.db.models import metadata
+from payable.tables import metadata
 
 # What migration 0001 adds with raw SQL, outside the models' metadata.
 TRIGGERS = {

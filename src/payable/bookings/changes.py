@@ -27,7 +27,7 @@ from sqlmodel import SQLModel
 
 from payable.bookings import derived
 from payable.bookings import service as bookings
-from payable.bookings.enums import LIVE, BookingKind, BookingStatus
+from payable.bookings.enums import LIVE, BookingStatus
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
 from payable.core.errors import NotFound
@@ -57,7 +57,7 @@ async def open_change(
     session: AsyncSession,
     principal: Principal,
     booking_id: uuid.UUID,
-    kind: BookingKind | None,
+    kind: str | None,
     reason: str | None,
 ) -> tuple[Booking, str]:
     """Check the reason, lock the booking, make sure it is live (and of ``kind``)."""
@@ -65,8 +65,8 @@ async def open_change(
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
-    if kind is not None and booking.kind != kind.value:
-        raise NotFound(kind.value.lower().replace("_", " "), "bookingId")
+    if kind is not None and booking.kind != kind:
+        raise NotFound(kind.lower().replace("_", " "), "bookingId")
     require_live(booking)
     return booking, reason
 

@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings import service as bookings
-from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
 from payable.core import clock
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.timeline.events import EventType
-from payable.verticals import VERTICALS
+from payable.verticals import registry
 
 SYSTEM = "system"
 
@@ -36,7 +36,7 @@ async def complete(
     changes.require_live(booking)
     if booking.status != BookingStatus.CONFIRMED.value:
         raise BookingRefusal.NOT_CONFIRMED.error("bookingId")
-    vertical = VERTICALS[BookingKind(booking.kind)]
+    vertical = registry.get(booking.kind)
     starts = vertical.service_start(await session.get(vertical.detail_model, booking.id))
     if clock.now() < starts:
         raise BookingRefusal.NOT_STARTED.error(
@@ -53,7 +53,7 @@ async def complete_finished(*, db: Database, after: timedelta) -> int:
     moment = clock.now() - after
     due: list[tuple[uuid.UUID, uuid.UUID]] = []
     async with db.session() as session:
-        for vertical in VERTICALS.values():
+        for vertical in registry.all_verticals():
             detail = vertical.detail_model
             rows = await session.execute(
                 select(Booking.id, Booking.tenant_id)

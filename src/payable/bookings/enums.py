@@ -3,12 +3,6 @@ from __future__ import annotations
 import enum
 
 
-class BookingKind(enum.StrEnum):
-    CLINIC_APPOINTMENT = "CLINIC_APPOINTMENT"
-    COURSE_ENROLLMENT = "COURSE_ENROLLMENT"
-    TOUR_BOOKING = "TOUR_BOOKING"
-
-
 class BookingStatus(enum.StrEnum):
     """Lifecycle of the service itself; a refund never changes it."""
 

@@ -1,22 +1,22 @@
-"""Closing bookings: cancellation, weather cancellation, no-show, a whole tour departure.
-(Completion, the other way a booking ends, is ``bookings.completion``.)
+"""Closing bookings: cancellation, weather cancellation, no-show. ``close`` is also what a
+vertical's bulk closures use (e.g. a whole tour departure). (Completion, the other way a
+booking ends, is ``bookings.completion``.)
 
 Cancellation, no-show and refund are different things: closing a booking never moves money.
-It shows a refund path (see ``policies.quotes``) and people decide.
+It shows a refund path (see ``refunds.quotes``) and people decide.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings import service as bookings
-from payable.bookings.enums import LIVE, BookingKind, BookingStatus
+from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking
 from payable.bookings.refusals import BookingRefusal
 from payable.core import clock
@@ -27,8 +27,7 @@ from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus
 from payable.payments.models import PaymentRequest
 from payable.timeline.events import EventType
-from payable.verticals import VERTICALS
-from payable.verticals.tour.models import TourBooking
+from payable.verticals import registry
 
 
 class ChangeCause(enum.StrEnum):
@@ -50,7 +49,7 @@ async def cancel(
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
-    await _close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
+    await close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
     return booking.id
 
 
@@ -64,52 +63,18 @@ async def mark_no_show(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
     changes.require_live(booking)
-    vertical = VERTICALS[BookingKind(booking.kind)]
+    vertical = registry.get(booking.kind)
     detail = await session.get(vertical.detail_model, booking.id)
     starts = vertical.service_start(detail)
     if clock.now() < starts:
         raise BookingRefusal.NOT_STARTED.error(
             "bookingId", f"the service starts at {starts.isoformat()}"
         )
-    await _close(session, booking, BookingStatus.NO_SHOW, "NO_SHOW", principal.sub, reason)
+    await close(session, booking, BookingStatus.NO_SHOW, "NO_SHOW", principal.sub, reason)
     return booking.id
 
 
-async def cancel_departure(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    package_id: str,
-    tour_date: date,
-    reason: str,
-    cause: ChangeCause,
-) -> list[uuid.UUID]:
-    """Cancel every live booking of one departure in one transaction, each with its own event."""
-    reason = require_reason(reason)
-    rows = (
-        await session.execute(
-            select(Booking)
-            .join(TourBooking, TourBooking.booking_id == Booking.id)
-            .where(
-                Booking.tenant_id == principal.tenant_id,
-                Booking.status.in_(LIVE),
-                TourBooking.package_id == package_id,
-                TourBooking.tour_date == tour_date,
-            )
-            .order_by(Booking.id)  # one lock order for every multi-booking change
-            .with_for_update(of=Booking)
-        )
-    ).scalars()
-    cancelled = []
-    for booking in list(rows):
-        await _close(session, booking, BookingStatus.CANCELLED, cause.value, principal.sub, reason)
-        cancelled.append(booking.id)
-    if not cancelled:
-        raise BookingRefusal.NO_LIVE_BOOKINGS.error("packageId")
-    return cancelled
-
-
-async def _close(
+async def close(
     session: AsyncSession,
     booking: Booking,
     status: BookingStatus,
@@ -117,6 +82,8 @@ async def _close(
     actor: str,
     reason: str | None,
 ) -> None:
+    """Close a locked live booking: its event, its pending links withdrawn, the vertical's
+    ``on_close``, its payment status. Moves no money."""
     changes.require_live(booking)
     before = changes.snapshot(booking, "status")
     booking.status = status.value
@@ -150,5 +117,5 @@ async def _close(
     for request in list(active):  # withdrawn (cancelled at the gateway by the worker); money
         # that still arrives on them is held
         await links.withdraw(session, request, actor=actor, reason=reason)
-    await VERTICALS[BookingKind(booking.kind)].on_close(session, booking)
+    await registry.get(booking.kind).on_close(session, booking)
     await payment_status.recompute(session, booking.id)

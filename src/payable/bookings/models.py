@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from payable.bookings.enums import BookingKind, BookingStatus, PaymentStatus
+from payable.bookings.enums import BookingStatus, PaymentStatus
 from payable.core.money import Currency
 from payable.db.columns import (
     created_at_field,
@@ -43,7 +43,8 @@ class Booking(SQLModel, table=True):
             ["tenant_id", "policy_version_id"],
             ["cancellation_policy_versions.tenant_id", "cancellation_policy_versions.id"],
         ),
-        CheckConstraint(text_in("kind", list(BookingKind)), name="kind"),
+        # Kinds are the registered verticals' (``bookings.kinds``), not a list fixed here.
+        ForeignKeyConstraint(["kind"], ["booking_kinds.kind"]),
         CheckConstraint(text_in("status", list(BookingStatus)), name="status"),
         CheckConstraint(text_in("payment_status", list(PaymentStatus)), name="payment_status"),
         CheckConstraint(text_in("currency", list(Currency)), name="currency"),

@@ -2,7 +2,7 @@
 
 A rise adds an installment for the difference. A cut lowers what is still owed, latest
 installment first; below what was already paid, the money stays paid and the excess shows
-as refundable (see ``policies.quotes``): nothing paid is ever re-collected or silently kept.
+as refundable (see ``refunds.quotes``): nothing paid is ever re-collected or silently kept.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from payable.bookings import search
 from payable.bookings.models import Booking, Installment
 from payable.bookings.search import BookingFilter
-from payable.verticals import VERTICALS
+from payable.verticals import registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +32,11 @@ class Position:
     id: uuid.UUID
 
 
-_DETAILS = [v.detail_model for v in VERTICALS.values()]
-
-
 def _with_details():
     """One statement for bookings and whichever vertical row each has."""
-    query = select(Booking, *_DETAILS)
-    for model in _DETAILS:
+    details = [v.detail_model for v in registry.all_verticals()]
+    query = select(Booking, *details)
+    for model in details:
         query = query.outerjoin(model, model.booking_id == Booking.id)
     return query
 

@@ -26,7 +26,6 @@ class BookingRefusal(Refusal):
     NO_CHANGE = "that changes nothing"
     NOT_STARTED = "the service has not started yet"
     NOT_CONFIRMED = "nothing is paid: cancel it or mark a no-show"
-    NO_LIVE_BOOKINGS = "no live bookings for that package and date"
 
 
 # What every change or closing of one booking can answer: the booking unknown, the reason

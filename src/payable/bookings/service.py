@@ -86,7 +86,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
         session,
         id=booking_id,
         tenant_id=tenant_id,
-        kind=kind.value,
+        kind=kind,
         prefix=new.vertical.reference_prefix,
         customer_id=customer_id,
         crm_reference=basics.crm_reference,
@@ -120,7 +120,7 @@ async def create(*, session: AsyncSession, principal: Principal, new: NewBooking
         type=EventType.CREATED,
         actor=principal.sub,
         data={
-            "kind": kind.value,
+            "kind": kind,
             "reference": reference,
             "price": {"amount": f"{price.amount:.2f}", "currency": price.currency.value},
             "schedule": [

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from graphql import GraphQLError
-
 from payable.settings import get_settings
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
+from strawberry.extensions import SchemaExtension
+
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -15,8 +17,6 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from strawberry.extensions import SchemaExtension
-
 from payable.metrics import families
 
 MASKED = "Internal server error"

@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import derived
-from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking, Installment
 from payable.payments import links
 from payable.payments.models import Payment
-from payable.verticals import VERTICALS
+from payable.verticals import registry
 from payable.verticals.base import PaymentFacts
 
 
@@ -102,6 +102,6 @@ def describe(payment: Payment) -> dict[str, object]:
 async def after_counted(session: AsyncSession, booking_id: uuid.UUID, counted: Counted) -> None:
     """What follows counted money: the vertical's effects, derived state, links re-priced."""
     booking = await session.get_one(Booking, booking_id)
-    await VERTICALS[BookingKind(booking.kind)].after_payment(session, booking, counted.facts)
+    await registry.get(booking.kind).after_payment(session, booking, counted.facts)
     await links.withdraw_overpriced(session, booking_id=booking.id, actor="system")
     await derived.refresh(session, booking)

@@ -1,5 +1,5 @@
-"""Background work, safe with several server processes: expire links, chase pending ones,
-raise reminders, complete bookings whose service is over.
+"""Payment links' background rounds, safe with several server processes: expire links, chase
+pending ones, cancel withdrawn ones at the gateway (``payable.background`` runs them).
 
 Rows are claimed with FOR UPDATE SKIP LOCKED and stamped ``checked_at`` in a short
 transaction, so two workers never pick the same request; the gateway is asked after commit.
@@ -7,24 +7,18 @@ transaction, so two workers never pick the same request; the gateway is asked af
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
 import structlog
 from sqlalchemy import ColumnElement, or_, select, update
 
-from payable.bookings import completion
 from payable.core import clock
 from payable.db.engine import Database
-from payable.payments import callbacks, lookup
+from payable.payments import lookup
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
 from payable.providers.registry import Providers
-from payable.refunds import workers as refund_workers
-from payable.reports import reminders
-from payable.settings import Settings
-from payable.webhooks import worker as webhooks
 
 log = structlog.get_logger("payable.workers")
 BATCH = 50
@@ -128,22 +122,3 @@ async def _mark_reverse_pending(db: Database, request_id: uuid.UUID) -> None:
             .where(PaymentRequest.id == request_id)
             .values(reverse_pending=True)
         )
-
-
-async def run(db: Database, providers: Providers, settings: Settings) -> None:
-    """The loop the server runs until it stops."""
-    older_than = timedelta(minutes=settings.poll_pending_after_minutes)
-    complete_after = timedelta(hours=settings.complete_after_hours)
-    while True:
-        try:
-            await sweep_expired(db, providers)
-            await cancel_withdrawn(db, providers)
-            await refund_workers.settle_open(db, providers)
-            await reminders.remind(db=db, today=clock.today())
-            await poll_pending(db, providers, older_than=older_than)
-            await callbacks.resume_stalled(db, providers, older_than=older_than)
-            await completion.complete_finished(db=db, after=complete_after)
-            await webhooks.deliver(db, settings)
-        except Exception:  # a bad round must not end the loop; it is logged and retried
-            log.exception("worker round failed")
-        await asyncio.sleep(settings.worker_interval_seconds)

@@ -16,8 +16,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from payable.bookings.enums import BookingKind
-from payable.db.columns import created_at_field, id_field, tenant_field, text_in
+from payable.db.columns import created_at_field, id_field, tenant_field
 
 
 class CancellationPolicy(SQLModel, table=True):
@@ -27,7 +26,7 @@ class CancellationPolicy(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("tenant_id", "id"),
-        CheckConstraint(text_in("kind", [k.value for k in BookingKind]), name="kind"),
+        ForeignKeyConstraint(["kind"], ["booking_kinds.kind"]),
         # One default policy per tenant and booking kind.
         Index(
             "uq_cancellation_policies_default",

@@ -5,49 +5,55 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings.enums import BookingKind
 from payable.core import text
 from payable.core.principal import Principal
 from payable.policies.models import CancellationPolicy, PolicyVersion
 from payable.policies.refusals import PolicyRefusal
+from payable.verticals import registry
 
-# A fresh tenant's terms: free cancellation up to 24 h before, 50% after, nothing for a no-show.
-DEFAULT_TERMS = {
-    "free_cancellation_hours": 24,
-    "late_cancellation_refund_percent": 50,
-    "no_show_refund_percent": 0,
-}
 SYSTEM_ACTOR = "system"
 
 
-def default_code(kind: BookingKind) -> str:
-    return f"{kind.value.split('_')[0].lower()}-standard"
-
-
-async def create_default(*, session: AsyncSession, tenant_id: uuid.UUID, kind: BookingKind) -> None:
-    policy = CancellationPolicy(
-        tenant_id=tenant_id, kind=kind.value, code=default_code(kind), is_default=True
-    )
-    session.add(policy)
-    await session.flush()
-    session.add(
-        PolicyVersion(
+async def ensure_default(*, session: AsyncSession, tenant_id: uuid.UUID, kind: str) -> None:
+    """The kind's default policy with its first version, unless the tenant has one: a kind
+    registered after the tenant was created gets it on first need. One statement, so two
+    requests racing for it create one (the loser's insert does nothing)."""
+    vertical = registry.get(kind)
+    policies = CancellationPolicy.__table__
+    created = (
+        pg_insert(policies)
+        .values(
+            id=uuid.uuid4(),
             tenant_id=tenant_id,
-            policy_id=policy.id,
-            version=1,
-            published_by=SYSTEM_ACTOR,
-            **DEFAULT_TERMS,
+            kind=kind,
+            code=vertical.default_policy_code,
+            is_default=True,
+        )
+        .on_conflict_do_nothing()
+        .returning(policies.c.id)
+        .cte("created")
+    )
+    await session.execute(
+        insert(PolicyVersion.__table__).from_select(
+            ["id", "tenant_id", "policy_id", "version", "published_by", *vertical.policy_terms],
+            select(
+                func.gen_random_uuid(),
+                literal(tenant_id),
+                created.c.id,
+                literal(1),
+                literal(SYSTEM_ACTOR),
+                *(literal(value) for value in vertical.policy_terms.values()),
+            ),
         )
     )
-    await session.flush()
 
 
 async def current_version_id(
-    *, session: AsyncSession, tenant_id: uuid.UUID, kind: BookingKind, code: str | None
+    *, session: AsyncSession, tenant_id: uuid.UUID, kind: str, code: str | None
 ) -> uuid.UUID:
     """The latest version of the named policy (or the kind's default) for a new booking."""
     policy = CancellationPolicy.__table__.c
@@ -64,16 +70,19 @@ async def current_version_id(
     query = (
         query.where(policy.code == code)
         if code
-        else query.where(policy.kind == kind.value, policy.is_default)
+        else query.where(policy.kind == kind, policy.is_default)
     )
     row = (await session.execute(query)).first()
+    if row is None and not code:
+        await ensure_default(session=session, tenant_id=tenant_id, kind=kind)
+        row = (await session.execute(query)).first()
     if row is None:
         raise PolicyRefusal.UNKNOWN_POLICY.error(
             "policyCode", f"no cancellation policy with code {code!r}"
         )
-    if row.kind != kind.value:
+    if row.kind != kind:
         raise PolicyRefusal.POLICY_KIND_MISMATCH.error(
-            "policyCode", f"policy {code!r} is not for {kind.value}"
+            "policyCode", f"policy {code!r} is not for {kind}"
         )
     return row.id
 
@@ -101,7 +110,7 @@ async def publish(
     *,
     session: AsyncSession,
     principal: Principal,
-    kind: BookingKind,
+    kind: str,
     code: str,
     terms: Terms,
     make_default: bool,
@@ -114,9 +123,7 @@ async def publish(
     # One publisher at a time per tenant and kind: two new defaults must not cross.
     await session.execute(
         select(
-            func.pg_advisory_xact_lock(
-                func.hashtextextended(f"{principal.tenant_id}:{kind.value}", 0)
-            )
+            func.pg_advisory_xact_lock(func.hashtextextended(f"{principal.tenant_id}:{kind}", 0))
         )
     )
     policies = CancellationPolicy.__table__
@@ -127,7 +134,7 @@ async def publish(
         .values(
             id=uuid.uuid4(),
             tenant_id=principal.tenant_id,
-            kind=kind.value,
+            kind=kind,
             code=code,
             is_default=False,
         )
@@ -140,7 +147,7 @@ async def publish(
             .with_for_update()
         )
     ).one()
-    if policy.kind != kind.value:
+    if policy.kind != kind:
         raise PolicyRefusal.POLICY_KIND_MISMATCH.error(
             "kind", f"policy {code!r} is for {policy.kind}"
         )
@@ -154,7 +161,7 @@ async def publish(
             update(policies)
             .where(
                 policies.c.tenant_id == principal.tenant_id,
-                policies.c.kind == kind.value,
+                policies.c.kind == kind,
                 policies.c.id != policy_id,
             )
             .values(is_default=False)

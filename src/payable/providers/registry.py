@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 
 from pydantic import SecretStr
@@ -12,11 +14,32 @@ from payable.providers.arca import ArcaConfig, ArcaProvider
 from payable.providers.base import Provider
 from payable.providers.idram import IdramConfig, IdramProvider
 from payable.providers.telcell import TelcellConfig, TelcellProvider
-from payable.sandbox.gateway import SandboxGateway
 from payable.settings import Settings
 
-# Every gateway this server can speak, in the order the API lists them.
-GATEWAYS = ("sandbox", "arca", "ameriabank", "idram", "telcell")
+# The real gateways this package speaks, in the order the API lists them (after plugged ones).
+GATEWAYS = ("arca", "ameriabank", "idram", "telcell")
+
+Build = Callable[[Database, Settings], Provider]
+
+
+@dataclass(frozen=True, slots=True)
+class Plugged:
+    build: Build
+    test_money: bool  # offered only where test money is allowed (``sandbox_enabled``)
+
+
+# Gateways that plug themselves in from outside this package (the sandbox), by name.
+_plugged: dict[str, Plugged] = {}
+
+
+def plug(name: str, build: Build, *, test_money: bool = False) -> None:
+    """Make ``name`` a gateway; built once per ``Providers``, on first use."""
+    _plugged[name] = Plugged(build, test_money)
+
+
+def known() -> tuple[str, ...]:
+    """Every gateway name, plugged ones first."""
+    return (*_plugged, *GATEWAYS)
 
 
 class UnknownProvider(LookupError):
@@ -33,23 +56,22 @@ class Providers:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self._built: dict[str, Provider] = {}
 
-    @cached_property
-    def sandbox(self) -> SandboxGateway:
-        # The sandbox stands in for a remote system: its own small pool, so the app waiting on
-        # it while holding a connection can never starve it of one.
-        s = self.settings
-        own = Database(self.db.url, pool_size=3)
-        return SandboxGateway(
-            own,
-            public_url=s.public_url,
-            secrets=s.sandbox_secrets,
-            refund_answer=s.sandbox_refund_answer,
-        )
+    def __getattr__(self, name: str) -> Provider:
+        """A plugged gateway by attribute, like the real ones (``providers.sandbox``)."""
+        if name.startswith("_") or name not in _plugged:
+            raise AttributeError(name)
+        return self._plugged(name)
+
+    def _plugged(self, name: str) -> Provider:
+        if name not in self._built:
+            self._built[name] = _plugged[name].build(self.db, self.settings)
+        return self._built[name]
 
     async def close(self) -> None:
-        if "sandbox" in self.__dict__:
-            await self.sandbox.db.dispose()
+        for gateway in self._built.values():
+            await gateway.close()  # type: ignore[attr-defined]
 
     @cached_property
     def arca(self) -> ArcaProvider:
@@ -100,6 +122,8 @@ class Providers:
         return TelcellProvider(config)
 
     def by_name(self, name: str) -> Provider:
+        if name in _plugged:
+            return self._plugged(name)
         if name not in GATEWAYS:
             raise UnknownProvider(name)
         return getattr(self, name)
@@ -107,7 +131,9 @@ class Providers:
     def available(self) -> list[str]:
         """The gateways a tenant could be switched to: known and with their credentials."""
         # Test money never counts in production: the sandbox is not even built there.
-        names = [n for n in GATEWAYS if n != "sandbox" or self.settings.sandbox_enabled]
+        test_money = self.settings.sandbox_enabled
+        plugged = [n for n, p in _plugged.items() if test_money or not p.test_money]
+        names = [*plugged, *GATEWAYS]
         return [name for name in names if self.configured(name) is not None]
 
     def tenant_gateway(self, tenant_slug: str) -> str:

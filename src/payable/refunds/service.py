@@ -21,8 +21,7 @@ from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.payments import held
-from payable.policies import quotes
-from payable.refunds import ledger, queries
+from payable.refunds import ledger, queries, quotes
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
 from payable.refunds.refusals import RefundRefusal

@@ -11,21 +11,21 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings.enums import LIVE, OWING, BookingKind
+from payable.bookings.enums import OWING
 from payable.bookings.models import Booking, Installment
 from payable.reports import ledger
 from payable.reports.periods import day_range
 from payable.reviews.models import ReviewTask, TaskStatus
 from payable.timeline.events import EventType
 from payable.timeline.models import BookingEvent
-from payable.verticals.tour.models import TourBooking
+from payable.verticals import registry
 
 Amounts = dict[str, Decimal]  # per currency
 
 
 @dataclass
 class VerticalDay:
-    kind: BookingKind
+    kind: str
     payments: int = 0
     bookings_paid: int = 0  # bookings with verified money this day
     deposits_paid: int = 0  # first payments of bookings with several installments
@@ -55,7 +55,7 @@ class DailySummary:
     day: date
     verticals: list[VerticalDay]
     reminders: list[DueInstallment]  # who needs a reminder, oldest due first
-    tours_fully_paid: list[tuple[str, date, int]]  # package, date, bookings
+    figures: dict[str, object]  # by kind: each vertical's own lines (``daily_figures``)
     open_tasks: int
 
 
@@ -65,10 +65,10 @@ def _add(amounts: Amounts, currency: str, amount: Decimal) -> None:
 
 async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> DailySummary:
     start, end = day_range(day)
-    per_kind = {kind: VerticalDay(kind) for kind in BookingKind}
-    paid_bookings: dict[BookingKind, set[uuid.UUID]] = defaultdict(set)
+    per_kind = {kind: VerticalDay(kind) for kind in registry.kinds()}
+    paid_bookings: dict[str, set[uuid.UUID]] = defaultdict(set)
     async for move in ledger.movements(session=session, tenant_id=tenant_id, start=start, end=end):
-        line = per_kind[BookingKind(move.kind)]
+        line = per_kind[move.kind]
         if move.type == "PAYMENT":
             line.payments += 1
             paid_bookings[line.kind].add(move.booking_id)
@@ -84,14 +84,14 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
         per_kind[kind].bookings_paid = len(ids)
 
     for kind, count in await _deposits(session, tenant_id, start, end):
-        per_kind[BookingKind(kind)].deposits_paid = count
+        per_kind[kind].deposits_paid = count
     closures = {
         EventType.CANCELLED: "cancellations",
         EventType.WEATHER_CANCELLED: "weather_cancellations",
         EventType.NO_SHOW: "no_shows",
     }
     for kind, event, count in await _events(session, tenant_id, start, end, list(closures)):
-        setattr(per_kind[BookingKind(kind)], closures[event], count)
+        setattr(per_kind[kind], closures[event], count)
 
     balances = await session.execute(
         select(Booking.kind, Booking.currency, func.sum(Booking.price - Booking.amount_paid))
@@ -103,11 +103,11 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
         .group_by(Booking.kind, Booking.currency)
     )
     for kind, currency, amount in balances.all():
-        per_kind[BookingKind(kind)].unpaid_balance[currency] = amount
+        per_kind[kind].unpaid_balance[currency] = amount
 
     reminders = await _due(session, tenant_id, day)
     for due in reminders:
-        line = per_kind[BookingKind(due.kind)]
+        line = per_kind[due.kind]
         if due.overdue:
             line.installments_overdue += 1
         else:
@@ -121,7 +121,11 @@ async def summary(*, session: AsyncSession, tenant_id: uuid.UUID, day: date) -> 
         day=day,
         verticals=list(per_kind.values()),
         reminders=[DueInstallment(d.installment, d.reference, d.overdue) for d in reminders],
-        tours_fully_paid=await _tours_fully_paid(session, tenant_id, day),
+        figures={
+            v.kind: await v.daily_figures(session, tenant_id, day)
+            for v in registry.all_verticals()
+            if v.daily_figures is not None
+        },
         open_tasks=open_tasks or 0,
     )
 
@@ -191,20 +195,3 @@ async def _due(session: AsyncSession, tenant_id: uuid.UUID, day: date) -> list[_
         _Due(i, reference, kind, i.due_date + timedelta(days=i.grace_days) < day)
         for i, reference, kind in rows.all()
     ]
-
-
-async def _tours_fully_paid(
-    session: AsyncSession, tenant_id: uuid.UUID, day: date
-) -> list[tuple[str, date, int]]:
-    """Upcoming departures whose every live booking is paid in full."""
-    rows = await session.execute(
-        select(TourBooking.package_id, TourBooking.tour_date, func.count())
-        .join(Booking, Booking.id == TourBooking.booking_id)
-        .where(
-            Booking.tenant_id == tenant_id, Booking.status.in_(LIVE), TourBooking.tour_date >= day
-        )
-        .group_by(TourBooking.package_id, TourBooking.tour_date)
-        .having(func.bool_and(Booking.amount_paid >= Booking.price))
-        .order_by(TourBooking.tour_date, TourBooking.package_id)
-    )
-    return [(package, when, count) for package, when, count in rows.all()]

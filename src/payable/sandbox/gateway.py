@@ -77,6 +77,9 @@ class SandboxGateway:
         self.secrets = secrets
         self.refund_answer = refund_answer
 
+    async def close(self) -> None:
+        await self.db.dispose()
+
     def page_url(self, order_id: uuid.UUID | str) -> str:
         return f"{self.public_url}/sandbox/pay/{order_id}"
 

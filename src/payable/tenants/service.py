@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings.enums import BookingKind
 from payable.core.principal import Principal
 from payable.policies import service as policies
 from payable.tenants.models import Tenant
+from payable.verticals import registry
 
 _known: dict[str, uuid.UUID] = {}
 
@@ -52,8 +52,8 @@ async def ensure(
         )
         tenant_id = created.scalar_one_or_none()
         if tenant_id is not None:
-            for kind in BookingKind:
-                await policies.create_default(session=session, tenant_id=tenant_id, kind=kind)
+            for kind in registry.kinds():
+                await policies.ensure_default(session=session, tenant_id=tenant_id, kind=kind)
         else:
             tenant_id = (
                 await session.execute(select(table.c.id).where(table.c.slug == slug))

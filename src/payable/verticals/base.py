@@ -1,23 +1,25 @@
 """What a vertical plugs into the core: its kind, its detail table, its reference prefix, when
-its service begins and ends, and what it does once money for a booking is verified."""
+its service begins and ends, what it does once money for a booking is verified, its default
+cancellation policy, its own daily figures and its GraphQL face. The core reads these through
+``verticals.registry`` and names no vertical."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import Column, ColumnElement, Select
 from sqlmodel import SQLModel
-
-from payable.bookings.enums import BookingKind
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from payable.bookings.models import Booking
+    from payable.core.principal import Principal
+    from payable.graphql.vertical_api import VerticalApi
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,20 @@ ServiceEnd = Callable[[SQLModel], datetime]
 EndedBy = Callable[[datetime], ColumnElement[bool]]
 # (booking id, tenant id) of bookings whose derived state the date alone may have changed.
 StaleOn = Callable[[date], Select[tuple[uuid.UUID, uuid.UUID]]]
+# Detail rows (their ``booking_id``) whose service starts on the business days from ... to
+# (either open), within the tenant where the row knows it: the booking filters' window.
+Serving = Callable[[uuid.UUID, date | None, date | None], Select[tuple[uuid.UUID]]]
+# A few bookings of the demo tenant (``payable serve --demo``).
+SeedDemo = Callable[["AsyncSession", "Principal", date], Awaitable[None]]  # ..., today
+# The vertical's own lines of the operator's day (e.g. departures paid in full); read only.
+DailyFigures = Callable[["AsyncSession", uuid.UUID, date], Awaitable[object]]  # tenant, day
+
+# A fresh kind's terms: free cancellation up to 24 h before, 50% after, nothing for a no-show.
+STANDARD_TERMS = {
+    "free_cancellation_hours": 24,
+    "late_cancellation_refund_percent": 50,
+    "no_show_refund_percent": 0,
+}
 
 
 async def no_effect(_session: AsyncSession, _booking: Booking, _facts: PaymentFacts) -> None:
@@ -53,9 +69,10 @@ async def nothing_derived(_session: AsyncSession, _booking: Booking, _today: dat
 
 @dataclass(frozen=True, slots=True)
 class Vertical:
-    kind: BookingKind
+    kind: str  # the public BookingKind value, e.g. CLINIC_APPOINTMENT
     detail_model: type[SQLModel]  # one row per booking, primary key ``booking_id``
     reference_prefix: str
+    serving: Serving
     # When the service begins: cancellation windows and no-shows are measured from it.
     service_start: ServiceStart
     # When it is over (the slot's end, the period's or the tour day's end): bookings complete
@@ -71,3 +88,16 @@ class Vertical:
     derive: Derive = nothing_derived
     # Which bookings the day tick re-derives: those a passing day may have changed.
     stale_on: StaleOn | None = None
+    # Every tenant's default cancellation policy of this kind, created on first need.
+    policy_code: str = ""  # e.g. clinic-standard; empty: the kind's first word + "-standard"
+    policy_terms: dict[str, int] = field(default_factory=lambda: dict(STANDARD_TERMS))
+    daily_figures: DailyFigures | None = None
+    # Booking filters on its own fields (name -> column); names are unique across verticals.
+    filters: Mapping[str, Column[object]] = field(default_factory=dict)
+    seed_demo: SeedDemo | None = None
+    # Its GraphQL type, mutations and queries; the schema is assembled from the registry.
+    api: VerticalApi | None = None
+
+    @property
+    def default_policy_code(self) -> str:
+        return self.policy_code or f"{self.kind.split('_')[0].lower()}-standard"

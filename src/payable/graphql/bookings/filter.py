@@ -8,6 +8,7 @@ import strawberry
 
 from payable.bookings.search import BookingFilter as DomainFilter
 from payable.graphql.types.common import BookingKind, BookingStatus, PaymentStatus
+from payable.verticals import registry
 
 
 @strawberry.input(
@@ -54,13 +55,11 @@ def to_domain(
         crm_reference=given.crm_reference,
         service_from=given.service_from,
         service_to=given.service_to,
-        specialist_id=given.specialist_id,
-        branch_id=given.branch_id,
-        service_id=given.service_id,
-        course_id=given.course_id,
-        group_id=given.group_id,
-        package_id=given.package_id,
-        tour_date=given.tour_date,
-        source_channel=given.source_channel,
-        manager_reference=given.manager_reference,
+        # The verticals' own fields: the input declares them, each vertical says what they read.
+        details={
+            name: value
+            for vertical in registry.all_verticals()
+            for name in vertical.filters
+            if (value := getattr(given, name, None)) is not None
+        },
     )

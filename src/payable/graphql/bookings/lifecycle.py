@@ -1,9 +1,8 @@
-"""Ending bookings: cancel, no-show, a whole tour departure, and completion."""
+"""Ending bookings: cancel, no-show and completion."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import strawberry
 
@@ -12,14 +11,8 @@ from payable.bookings.refusals import CHANGING, BookingRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
-from payable.graphql.mutations.runner import Outcome
-from payable.graphql.types.booking import PayableBooking, booking_id, to_graphql
-from payable.graphql.types.common import UserError
-from payable.graphql.types.refunds import Refund
-from payable.refunds import service as refunds
-from payable.refunds.refusals import RefundRefusal
-
-ChangeCause = strawberry.enum(lifecycle.ChangeCause, name="ChangeCause")
+from payable.graphql.types.booking import booking_id
+from payable.graphql.types.causes import ChangeCause
 
 
 @strawberry.input(description="cause WEATHER records WEATHER_CANCELLED.")
@@ -39,43 +32,6 @@ class MarkNoShowInput:
 class CompleteBookingInput:
     booking_id: strawberry.ID
     reason: str | None = None
-
-
-@strawberry.input
-class CancelTourDepartureInput:
-    package_id: strawberry.ID
-    tour_date: date
-    reason: str
-    cause: ChangeCause
-    request_refunds: bool = strawberry.field(
-        default=False,
-        description="Also request, in the same call, the refund each cancelled booking's policy"
-        " quotes (split across its payments); someone else approves them.",
-    )
-
-
-@strawberry.type
-class DeparturePayload:
-    bookings: list[PayableBooking]
-    errors: list[UserError]
-    refunds: list[Refund] = strawberry.field(
-        default_factory=list, description="The refunds requested with `requestRefunds`."
-    )
-
-
-async def _departure_payload(call: Call, outcome: Outcome) -> DeparturePayload:
-    if outcome.errors:
-        return DeparturePayload(bookings=[], errors=outcome.errors)
-    # A replayed key knows only the first booking it cancelled.
-    cancelled, requested = call.kept if call.kept else ([outcome.result_id], [])
-    loaders = call.context.loaders
-    views = await loaders.booking.load_many(cancelled)
-    rows = await loaders.refund.load_many(requested)
-    return DeparturePayload(
-        bookings=[to_graphql(v) for v in views],
-        errors=[],
-        refunds=[Refund(row=r) for r in rows],
-    )
 
 
 @strawberry.type
@@ -125,38 +81,3 @@ class LifecycleMutations:
             booking_id=booking_id(input.booking_id),
             reason=input.reason,
         )
-
-    @mutation(
-        role=Action.CANCEL_DEPARTURE,
-        answer=_departure_payload,
-        refusals=(
-            *CHANGING,
-            BookingRefusal.NO_LIVE_BOOKINGS,
-            RefundRefusal.NOTHING_TO_REFUND,
-            RefundRefusal.REFUND_EXCEEDS_REFUNDABLE,
-        ),
-        description="Cancel every live booking of one package and date at once (e.g. weather),"
-        " each with its own event and refund path, in one transaction.",
-    )
-    async def cancel_tour_departure(call: Call, input: CancelTourDepartureInput) -> uuid.UUID:
-        cancelled = await lifecycle.cancel_departure(
-            session=call.session,
-            principal=call.principal,
-            package_id=input.package_id,
-            tour_date=input.tour_date,
-            reason=input.reason,
-            cause=lifecycle.ChangeCause(input.cause),
-        )
-        requested: list[uuid.UUID] = []
-        if input.request_refunds:
-            for booking in cancelled:
-                requested.extend(
-                    await refunds.request_quoted(
-                        session=call.session,
-                        principal=call.principal,
-                        booking_id=booking,
-                        reason=input.reason,
-                    )
-                )
-        call.kept = [cancelled, requested]
-        return cancelled[0]

@@ -6,7 +6,6 @@ import uuid
 
 import strawberry
 
-from payable.bookings.enums import BookingKind as DomainKind
 from payable.core.errors import CommonRefusal
 from payable.core.permissions import Action
 from payable.graphql.mutations.declaration import Call, mutation
@@ -63,7 +62,7 @@ class PolicyMutations:
         return await policies.publish(
             session=call.session,
             principal=call.principal,
-            kind=DomainKind(input.kind),
+            kind=input.kind.value,
             code=input.code,
             terms=terms,
             make_default=input.make_default,

@@ -6,8 +6,8 @@ import uuid
 from decimal import Decimal
 
 import strawberry
-from graphql import GraphQLError
 
+from graphql import GraphQLError
 from payable.core import ids
 from payable.core.errors import CommonRefusal, DomainError
 from payable.core.permissions import Action
@@ -18,8 +18,7 @@ from payable.graphql.types.booking import booking_id as local_booking_id
 from payable.graphql.types.common import Money
 from payable.graphql.types.parties import CancellationPolicy
 from payable.graphql.types.refunds import RefundQuote
-from payable.policies import quotes
-from payable.refunds import manual
+from payable.refunds import manual, quotes
 from payable.refunds import service as refunds
 from payable.refunds.refusals import RefundRefusal
 

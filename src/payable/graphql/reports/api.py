@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 import strawberry
-from graphql import GraphQLError
+from strawberry.tools import merge_types
 
+from graphql import GraphQLError
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.graphql import guard
@@ -55,22 +57,25 @@ class Reminder:
     overdue: bool
 
 
+# DailySummary is these two around the verticals' own parts (``VerticalApi.daily``): see
+# ``daily_summary_type``.
 @strawberry.type
-class FullyPaidDeparture:
-    package_id: strawberry.ID
-    tour_date: date
-    bookings: int
-
-
-@strawberry.type
-class DailySummary:
+class DailySummaryHead:
     date: date
     verticals: list[VerticalDay]
     reminders: list[Reminder] = strawberry.field(
         description="Installments due or overdue: who to remind."
     )
-    tours_fully_paid: list[FullyPaidDeparture]
+    figures: strawberry.Private[dict[str, object]]  # by kind: the verticals' own lines
+
+
+@strawberry.type
+class DailySummaryTail:
     open_tasks: int
+
+
+def daily_summary_type(parts: Sequence[type]) -> type:
+    return merge_types("DailySummary", (DailySummaryHead, *parts, DailySummaryTail))
 
 
 @strawberry.type
@@ -89,19 +94,17 @@ class MonthClose:
     exceptions_open: int
 
 
-@strawberry.type
-class ReportQueries:
-    @strawberry.field(
-        description="The day (Asia/Yerevan) per vertical: money, closures, what is due."
-    )
-    async def daily_summary(self, info: strawberry.Info, date: date) -> DailySummary:
+def daily_queries(summary: type) -> type:
+    """The ``dailySummary`` field, answering with ``summary`` (see ``daily_summary_type``)."""
+
+    async def daily_summary(self: object, info: strawberry.Info, date: date) -> object:
         principal = await guard.require(
             info, operation="dailySummary", permission=permissions.Action.REPORTS
         )
         found = await daily.summary(
             session=ctx(info).read_session, tenant_id=principal.tenant_id, day=date
         )
-        return DailySummary(
+        return summary(
             date=found.day,
             verticals=[
                 VerticalDay(
@@ -131,13 +134,20 @@ class ReportQueries:
                 )
                 for r in found.reminders
             ],
-            tours_fully_paid=[
-                FullyPaidDeparture(package_id=p, tour_date=d, bookings=n)
-                for p, d, n in found.tours_fully_paid
-            ],
+            figures=found.figures,
             open_tasks=found.open_tasks,
         )
 
+    daily_summary.__annotations__["return"] = summary
+    field = strawberry.field(
+        daily_summary,
+        description="The day (Asia/Yerevan) per vertical: money, closures, what is due.",
+    )
+    return strawberry.type(type("DailyQueries", (), {"daily_summary": field}))
+
+
+@strawberry.type
+class MonthQueries:
     @strawberry.field(
         description="A month (YYYY-MM): totals per vertical and currency, and its exceptions."
     )

@@ -11,13 +11,12 @@ from payable.bookings import enums as booking_enums
 from payable.core import ids
 from payable.core.errors import DomainError
 from payable.core.money import Currency as DomainCurrency
+from payable.graphql.types.kinds import BookingKind as BookingKind  # where it always was
 from payable.payments.enums import PaymentRequestStatus as DomainPaymentRequestStatus
 from payable.payments.enums import PaymentState as DomainPaymentState
 from payable.refunds.enums import RefundStatus as DomainRefundStatus
-from payable.verticals.course.models import AccessStatus as DomainAccessStatus
 
 Currency = strawberry.enum(DomainCurrency, name="Currency")
-BookingKind = strawberry.enum(booking_enums.BookingKind, name="BookingKind")
 BookingStatus = strawberry.enum(booking_enums.BookingStatus, name="BookingStatus")
 PaymentStatus = strawberry.enum(booking_enums.PaymentStatus, name="PaymentStatus")
 PaymentRequestStatus = strawberry.enum(DomainPaymentRequestStatus, name="PaymentRequestStatus")
@@ -29,7 +28,6 @@ PaymentState = strawberry.enum(
     " counted (late, on a closed or withdrawn link, a different amount, more than was owed): it"
     " waits for a person to accept or return it. RETURNED: held money sent back to the payer.",
 )
-AccessStatus = strawberry.enum(DomainAccessStatus, name="AccessStatus")
 
 
 @strawberry.interface(

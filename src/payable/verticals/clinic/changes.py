@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import changes, dates
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
-from payable.verticals.clinic import VERTICAL
+from payable.verticals import registry
+from payable.verticals.clinic.models import KIND
 from payable.verticals.clinic.refusals import ClinicRefusal
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
@@ -30,7 +31,7 @@ async def reschedule(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        vertical=VERTICAL,
+        vertical=registry.get(KIND),
         reason=reason,
     )
     new = Appointment(

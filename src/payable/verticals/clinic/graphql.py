@@ -7,13 +7,12 @@ from datetime import datetime
 
 import strawberry
 
-from payable.bookings.enums import BookingKind
 from payable.bookings.refusals import CHANGING, BookingRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
-from payable.graphql.types.booking import PayableBooking, booking_id, register
+from payable.graphql.types.booking import PayableBooking, booking_id
 from payable.verticals.clinic import changes, models, service
 from payable.verticals.clinic.refusals import ClinicRefusal
 
@@ -41,9 +40,6 @@ class ClinicAppointment(PayableBooking):
     @strawberry.field
     def slot_end(self) -> datetime:
         return self.detail.slot_end
-
-
-register(BookingKind.CLINIC_APPOINTMENT, ClinicAppointment)
 
 
 @strawberry.input

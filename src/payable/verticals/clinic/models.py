@@ -22,6 +22,8 @@ from sqlmodel import Field, SQLModel
 
 from payable.db.columns import tenant_field
 
+KIND = "CLINIC_APPOINTMENT"  # the public BookingKind value of this vertical
+
 
 class ClinicSpecialist(SQLModel, table=True):
     """A numeric key per (tenant, specialist id) so the slot exclusion works without btree_gist."""

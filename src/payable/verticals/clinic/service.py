@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import dates
 from payable.bookings import service as bookings
 from payable.core.principal import Principal
-from payable.verticals.clinic import VERTICAL
-from payable.verticals.clinic.models import ClinicAppointment, ClinicSpecialist
+from payable.verticals import registry
+from payable.verticals.clinic.models import KIND, ClinicAppointment, ClinicSpecialist
 from payable.verticals.clinic.refusals import ClinicRefusal
 from payable.verticals.fields import require_text
 
@@ -71,7 +71,7 @@ async def create(
         session=session,
         principal=principal,
         new=bookings.NewBooking(
-            vertical=VERTICAL,
+            vertical=registry.get(KIND),
             basics=basics,
             details=asdict(appointment),
             add_details=add_details,

@@ -13,8 +13,9 @@ from payable.bookings.refusals import BookingRefusal
 from payable.core import clock
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
-from payable.verticals.course import VERTICAL, access
-from payable.verticals.course.models import AccessStatus, CourseEnrollment
+from payable.verticals import registry
+from payable.verticals.course import access
+from payable.verticals.course.models import KIND, AccessStatus, CourseEnrollment
 from payable.verticals.course.refusals import CourseRefusal
 from payable.verticals.fields import require_text
 
@@ -29,7 +30,7 @@ async def _open(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        vertical=VERTICAL,
+        vertical=registry.get(KIND),
         reason=reason,
     )
 

@@ -7,17 +7,17 @@ from datetime import date
 
 import strawberry
 
-from payable.bookings.enums import BookingKind
 from payable.bookings.refusals import CHANGING, BookingRefusal
 from payable.core.errors import CommonRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
-from payable.graphql.types.booking import PayableBooking, booking_id, register
-from payable.graphql.types.common import AccessStatus
+from payable.graphql.types.booking import PayableBooking, booking_id
 from payable.verticals.course import changes, models, service
 from payable.verticals.course.refusals import CourseRefusal
+
+AccessStatus = strawberry.enum(models.AccessStatus, name="AccessStatus")
 
 
 @strawberry.type(description="A student in a course group for a period.")
@@ -51,9 +51,6 @@ class CourseEnrollment(PayableBooking):
     )
     def access_status(self) -> AccessStatus:
         return models.AccessStatus(self.detail.access_status)
-
-
-register(BookingKind.COURSE_ENROLLMENT, CourseEnrollment)
 
 
 @strawberry.input

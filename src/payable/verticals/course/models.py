@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from payable.db.columns import text_in
 
+KIND = "COURSE_ENROLLMENT"  # the public BookingKind value of this vertical
+
 
 class AccessStatus(enum.StrEnum):
     NONE = "NONE"

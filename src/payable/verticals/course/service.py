@@ -13,8 +13,8 @@ from payable.bookings import dates
 from payable.bookings import service as bookings
 from payable.core.errors import CommonRefusal
 from payable.core.principal import Principal
-from payable.verticals.course import VERTICAL
-from payable.verticals.course.models import AccessStatus, CourseEnrollment
+from payable.verticals import registry
+from payable.verticals.course.models import KIND, AccessStatus, CourseEnrollment
 from payable.verticals.fields import require_text
 
 
@@ -54,7 +54,7 @@ async def create(
         session=session,
         principal=principal,
         new=bookings.NewBooking(
-            vertical=VERTICAL,
+            vertical=registry.get(KIND),
             basics=basics,
             details=asdict(enrollment),
             add_details=add_details,

@@ -15,8 +15,8 @@ from payable.bookings.refusals import BookingRefusal
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
-from payable.verticals.tour import VERTICAL
-from payable.verticals.tour.models import TourBooking
+from payable.verticals import registry
+from payable.verticals.tour.models import KIND, TourBooking
 from payable.verticals.tour.refusals import TourRefusal
 
 
@@ -27,7 +27,7 @@ async def _open(
         session=session,
         principal=principal,
         booking_id=booking_id,
-        vertical=VERTICAL,
+        vertical=registry.get(KIND),
         reason=reason,
     )
 

@@ -46,7 +46,7 @@ async def departure(
     views = await bookings.matching(
         session=session,
         tenant_id=tenant_id,
-        where=BookingFilter(package_id=package_id, tour_date=tour_date),
+        where=BookingFilter(details={"package_id": package_id, "tour_date": tour_date}),
     )
     travelling = [v for v in views if v.booking.status not in _NOT_TRAVELLING]
     totals: dict[str, Totals] = {}

@@ -9,15 +9,14 @@ from decimal import Decimal
 import strawberry
 
 from payable.bookings import lifecycle
-from payable.bookings.enums import BookingKind
 from payable.bookings.refusals import CHANGING, BookingRefusal
 from payable.core.errors import CommonRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
-from payable.graphql.bookings.lifecycle import ChangeCause
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
-from payable.graphql.types.booking import PayableBooking, booking_id, register
+from payable.graphql.types.booking import PayableBooking, booking_id
+from payable.graphql.types.causes import ChangeCause
 from payable.verticals.tour import changes, models, service
 from payable.verticals.tour.refusals import TourRefusal
 
@@ -45,9 +44,6 @@ class TourBooking(PayableBooking):
     @strawberry.field
     def source_channel(self) -> str | None:
         return self.detail.source_channel
-
-
-register(BookingKind.TOUR_BOOKING, TourBooking)
 
 
 @strawberry.input

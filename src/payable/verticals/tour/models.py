@@ -7,6 +7,8 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, Strin
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
+KIND = "TOUR_BOOKING"  # the public BookingKind value of this vertical
+
 
 class TourBooking(SQLModel, table=True):
     __tablename__ = "tour_bookings"

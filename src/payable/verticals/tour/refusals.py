@@ -11,3 +11,4 @@ from payable.core.errors import Refusal
 class TourRefusal(Refusal):
     INVALID_PARTICIPANT_COUNT = "participantCount must be at least 1"
     INVALID_SCHEDULE = "give a depositAmount (and balanceDueDate) or installments, not both"
+    NO_LIVE_BOOKINGS = "no live bookings for that package and date"

@@ -16,9 +16,9 @@ from payable.bookings.refusals import BookingRefusal
 from payable.core import clock, text
 from payable.core.money import MalformedAmount
 from payable.core.principal import Principal
+from payable.verticals import registry
 from payable.verticals.fields import require_text
-from payable.verticals.tour import VERTICAL
-from payable.verticals.tour.models import TourBooking
+from payable.verticals.tour.models import KIND, TourBooking
 from payable.verticals.tour.refusals import TourRefusal
 
 
@@ -86,7 +86,7 @@ async def create(
         session=session,
         principal=principal,
         new=bookings.NewBooking(
-            vertical=VERTICAL,
+            vertical=registry.get(KIND),
             basics=basics,
             schedule=planned,
             due_by=tour.tour_date,

@@ -1,3 +1,5 @@
+"""The reminders raised: one row per installment and period, so none is raised twice."""
+
 from __future__ import annotations
 
 import uuid

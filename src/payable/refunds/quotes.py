@@ -12,13 +12,13 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.bookings.enums import BookingKind, BookingStatus
+from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking
 from payable.core import clock
 from payable.core.errors import NotFound
 from payable.policies.models import PolicyVersion
 from payable.refunds import ledger
-from payable.verticals import VERTICALS
+from payable.verticals import registry
 
 _BUSINESS_CAUSES = ("WEATHER", "PROVIDER")  # the business cancelled: the customer gets all back
 
@@ -68,7 +68,7 @@ async def quote(*, session: AsyncSession, tenant_id: uuid.UUID, booking_id: uuid
     )
     if booking is None:
         raise NotFound("booking", "bookingId")
-    vertical = VERTICALS[BookingKind(booking.kind)]
+    vertical = registry.get(booking.kind)
     detail = await session.get(vertical.detail_model, booking.id)
     policy = await session.get(PolicyVersion, booking.policy_version_id)
     percent, deadline = entitlement(

@@ -3,7 +3,7 @@
 The unique (installment, period) row is claimed with ON CONFLICT DO NOTHING, so two workers
 racing for the same installment create one reminder and one task. Each installment is
 checked again, under the booking's lock, at the moment its reminder is raised; reminders close
-themselves (``reviews.reminders``) once paid. The same round is the day tick of what verticals
+themselves (``bookings.reminder_tasks``) once paid. The same round is the day tick of what verticals
 derive from dates (``bookings.derived.refresh_stale``), e.g. a course's access.
 """
 
@@ -20,8 +20,8 @@ from payable.bookings import derived
 from payable.bookings import service as bookings
 from payable.bookings.enums import OWING
 from payable.bookings.models import Booking, Installment
+from payable.bookings.reminder_models import Reminder
 from payable.db.engine import Database
-from payable.reports.models import Reminder
 from payable.reviews import service as reviews
 from payable.reviews.models import TaskKind
 from payable.timeline import service as timeline
