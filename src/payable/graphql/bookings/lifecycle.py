@@ -9,6 +9,7 @@ import strawberry
 
 from payable.bookings import completion, lifecycle
 from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.errors import CommonRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
@@ -78,6 +79,14 @@ async def _departure_payload(call: Call, outcome: Outcome) -> DeparturePayload:
     )
 
 
+# Closing without a reason required: the booking unknown or no longer live.
+_CLOSING = (
+    CommonRefusal.NOT_FOUND,
+    BookingRefusal.BOOKING_CLOSED,
+    BookingRefusal.BOOKING_COMPLETED,
+)
+
+
 @strawberry.type
 class LifecycleMutations:
     @mutation(
@@ -98,7 +107,7 @@ class LifecycleMutations:
     @mutation(
         role=Action.MARK_NO_SHOW,
         answer=booking_payload,
-        refusals=(*CHANGING, BookingRefusal.NOT_STARTED),
+        refusals=(*_CLOSING, CommonRefusal.TEXT_TOO_LONG, BookingRefusal.NOT_STARTED),
         description="Mark a no-show; only once the service has started.",
     )
     async def mark_no_show(call: Call, input: MarkNoShowInput) -> uuid.UUID:
@@ -112,7 +121,7 @@ class LifecycleMutations:
     @mutation(
         role=Action.COMPLETE_BOOKING,
         answer=booking_payload,
-        refusals=(*CHANGING, BookingRefusal.NOT_CONFIRMED, BookingRefusal.NOT_STARTED),
+        refusals=(*_CLOSING, BookingRefusal.NOT_CONFIRMED, BookingRefusal.NOT_STARTED),
         description="The service was delivered (attended, course finished, tour departed):"
         " status COMPLETED, once it has begun and only if CONFIRMED. Afterwards the refund path"
         " is NONE and the booking can no longer be changed, cancelled or marked a no-show;"
