@@ -154,7 +154,7 @@ async def record(
     if before is not None:
         old, new = before.old, before.now()
         if old == new:
-            raise BookingRefusal.NO_CHANGE.error(message="that changes nothing")
+            raise BookingRefusal.NO_CHANGE.error()
     await timeline.append(
         session=session,
         tenant_id=booking.tenant_id,

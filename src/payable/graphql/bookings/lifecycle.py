@@ -8,6 +8,7 @@ import strawberry
 
 from payable.bookings import completion, lifecycle
 from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.errors import CommonRefusal
 from payable.core.permissions import Action
 from payable.graphql.bookings.payload import booking_payload
 from payable.graphql.mutations.declaration import Call, mutation
@@ -34,6 +35,14 @@ class CompleteBookingInput:
     reason: str | None = None
 
 
+# Closing without a reason required: the booking unknown or no longer live.
+_CLOSING = (
+    CommonRefusal.NOT_FOUND,
+    BookingRefusal.BOOKING_CLOSED,
+    BookingRefusal.BOOKING_COMPLETED,
+)
+
+
 @strawberry.type
 class LifecycleMutations:
     @mutation(
@@ -54,7 +63,7 @@ class LifecycleMutations:
     @mutation(
         role=Action.MARK_NO_SHOW,
         answer=booking_payload,
-        refusals=(*CHANGING, BookingRefusal.NOT_STARTED),
+        refusals=(*_CLOSING, CommonRefusal.TEXT_TOO_LONG, BookingRefusal.NOT_STARTED),
         description="Mark a no-show; only once the service has started.",
     )
     async def mark_no_show(call: Call, input: MarkNoShowInput) -> uuid.UUID:
@@ -68,7 +77,7 @@ class LifecycleMutations:
     @mutation(
         role=Action.COMPLETE_BOOKING,
         answer=booking_payload,
-        refusals=(*CHANGING, BookingRefusal.NOT_CONFIRMED, BookingRefusal.NOT_STARTED),
+        refusals=(*_CLOSING, BookingRefusal.NOT_CONFIRMED, BookingRefusal.NOT_STARTED),
         description="The service was delivered (attended, course finished, tour departed):"
         " status COMPLETED, once it has begun and only if CONFIRMED. Afterwards the refund path"
         " is NONE and the booking can no longer be changed, cancelled or marked a no-show;"

@@ -103,7 +103,7 @@ def mutation(
                 outcome = await runner.run(
                     info,
                     operation=info.field_name,
-                    permission=role,
+                    permission=declaration.role,
                     request=_request(given),
                     idempotency_key=key,
                     action=action,
@@ -113,7 +113,7 @@ def mutation(
                 outcome = await runner.run_outside(
                     info,
                     operation=info.field_name,
-                    permission=role,
+                    permission=declaration.role,
                     action=lambda: handler(call, **given),
                     codes=declaration.codes,
                 )

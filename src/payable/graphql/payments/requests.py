@@ -102,7 +102,6 @@ class PaymentMutations:
             CommonRefusal.NOT_FOUND,
             CommonRefusal.REASON_REQUIRED,
             PaymentRefusal.NOT_PENDING,
-            *_GATEWAY,
         ),
         description="Withdraw a pending link; cancelled at the gateway where it allows.",
     )

@@ -54,7 +54,6 @@ class ReviewMutations:
         refusals=(
             CommonRefusal.NOT_FOUND,
             CommonRefusal.REASON_REQUIRED,
-            CommonRefusal.TEXT_TOO_LONG,
         ),
         description="Ask a manager for an exception: opens a review task.",
     )
@@ -71,7 +70,6 @@ class ReviewMutations:
         answer=_task_payload,
         refusals=(
             CommonRefusal.NOT_FOUND,
-            CommonRefusal.TEXT_TOO_LONG,
             ReviewRefusal.RESOLUTION_REQUIRED,
             ReviewRefusal.TASK_RESOLVED,
             PaymentRefusal.HELD_PAYMENT_UNDECIDED,

@@ -66,7 +66,11 @@ class TourMutations:
     @mutation(
         role=Action.CREATE_BOOKING,
         answer=booking_payload,
-        refusals=(*CREATE_REFUSALS, TourRefusal),
+        refusals=(
+            *CREATE_REFUSALS,
+            TourRefusal.INVALID_PARTICIPANT_COUNT,
+            TourRefusal.INVALID_SCHEDULE,
+        ),
         description="Book a tour; by default a deposit now and the balance later.",
     )
     async def create_tour_booking(call: Call, input: CreateTourBookingInput) -> uuid.UUID:
