@@ -72,7 +72,7 @@ class Vertical:
     kind: str  # the public BookingKind value, e.g. CLINIC_APPOINTMENT
     detail_model: type[SQLModel]  # one row per booking, primary key ``booking_id``
     reference_prefix: str
-    serving: Serving
+    serving: Serving  # its rows in a service window: the booking filters' serviceFrom/To
     # When the service begins: cancellation windows and no-shows are measured from it.
     service_start: ServiceStart
     # When it is over (the slot's end, the period's or the tour day's end): bookings complete
@@ -89,7 +89,7 @@ class Vertical:
     # Which bookings the day tick re-derives: those a passing day may have changed.
     stale_on: StaleOn | None = None
     # Every tenant's default cancellation policy of this kind, created on first need.
-    policy_code: str = ""  # e.g. clinic-standard; empty: the kind's first word + "-standard"
+    policy_code: str | None = None  # default: the kind's first word + "-standard"
     policy_terms: dict[str, int] = field(default_factory=lambda: dict(STANDARD_TERMS))
     daily_figures: DailyFigures | None = None
     # Booking filters on its own fields (name -> column); names are unique across verticals.
