@@ -20,9 +20,9 @@ from payable.audit import service as audit
 from payable.core import permissions
 from payable.core.errors import DomainError, Forbidden
 from payable.core.principal import Principal
-from payable.graphql import input_amounts
 from payable.graphql.context import ctx
 from payable.graphql.exchange import Exchange, Replayed
+from payable.graphql.mutations import amounts
 from payable.graphql.types.common import UserError
 from payable.idempotency import service as idempotency
 from payable.metrics import families
@@ -62,7 +62,7 @@ async def run(
     exchange = context.exchange if _alone(info) else None
     try:
         permissions.require(principal, permission)
-        input_amounts.check(request)  # before anything reads, stores or fingerprints them
+        amounts.check(request)  # before anything reads, stores or fingerprints them
         as_data = dataclasses.asdict(request) if dataclasses.is_dataclass(request) else request
         async with context.db.session() as session, session.begin():
             result = await idempotency.run_once(
