@@ -19,8 +19,8 @@ from payable.core import text
 from payable.core.clock import BUSINESS_ZONE
 from payable.core.principal import Role
 from tests.api import Api
+from tests.api_layer.test_validation import NOTHING, tenant_rows
 from tests.bookings.factories import BOOKING_FIELDS
-from tests.graphql.test_validation import NOTHING, tenant_rows
 from tests.verticals.clinic.factories import CREATE_CLINIC, clinic_input
 from tests.verticals.course.factories import CREATE_COURSE, course_input
 from tests.verticals.tour.factories import CREATE_TOUR, tour_input

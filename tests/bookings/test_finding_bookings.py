@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-
 from graphql import build_schema
+
 from payable.graphql.schema import schema
 from tests.api import Api
-from tests.graphql.test_schema import CONTRACT, _gaps
+from tests.api_layer.test_schema import CONTRACT, _gaps
 from tests.verticals.clinic.factories import CREATE_CLINIC, clinic_input
 from tests.verticals.course.factories import CREATE_COURSE, course_input
 from tests.verticals.tour.factories import CREATE_TOUR

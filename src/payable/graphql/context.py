@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql import GraphQLError
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.db.shared_session import SharedReadSession

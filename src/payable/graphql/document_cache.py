@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
-
-from graphql import DocumentNode, GraphQLError
 
 MAX_DOCUMENTS = 512
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from graphql import GraphQLError
 from starlette.responses import Response
 
-from graphql import GraphQLError
 from payable.db.engine import Database
 from payable.idempotency import responses
 from payable.idempotency.responses import StoredResponse

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import structlog
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from graphql import GraphQLError
 from payable.db.outage import is_outage
 from payable.web import outage
 

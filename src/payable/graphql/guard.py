@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-
 from graphql import GraphQLError
+
 from payable.core import permissions
 from payable.core.errors import Forbidden
 from payable.core.principal import Principal

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import DocumentNode, StringValueNode, Visitor, visit
+
 from payable.graphql.limits import refusal
 
 _UNFIT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

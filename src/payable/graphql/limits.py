@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql.language import Lexer, Source, TokenKind
-
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -39,6 +37,7 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
+from graphql.language import Lexer, Source, TokenKind
 
 _META = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 _OPENING = {TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind.BRACKET_L}

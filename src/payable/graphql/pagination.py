@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from graphql import GraphQLError
+
 from payable.settings import get_settings
 
 

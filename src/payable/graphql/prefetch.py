@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 
 import strawberry
-from graphql.execution.values import get_argument_values
-
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -27,6 +25,8 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
+from graphql.execution.values import get_argument_values
+
 from payable.bookings.queries import BookingView
 from payable.graphql.loaders import Loaders
 from payable.graphql.pagination import page_size, sequence_cursor

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-
 from graphql import GraphQLError
+
 from payable.bookings import queries as bookings
 from payable.core import ids
 from payable.core.errors import NotFound

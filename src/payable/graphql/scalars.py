@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import strawberry
-
 from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
+
 from payable.core.money import MalformedAmount
 
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from graphql import GraphQLError
 from payable.graphql.bookings.lifecycle import LifecycleMutations
 from payable.graphql.bookings.pricing import PricingMutations
 from payable.graphql.document_cache import DocumentCache

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-
 from graphql import GraphQLError
+
 from payable.graphql.context import ctx
 from payable.graphql.pagination import sequence_cursor
 from payable.graphql.types.booking import booking_id as local_booking_id

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from strawberry.extensions import SchemaExtension
-
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -17,6 +15,8 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
+from strawberry.extensions import SchemaExtension
+
 from payable.metrics import families
 
 MASKED = "Internal server error"

@@ -13,9 +13,9 @@ from typing import Any
 
 import strawberry
 import structlog
+from graphql import FieldNode
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql import FieldNode
 from payable.audit import service as audit
 from payable.core import permissions
 from payable.core.errors import DomainError, Forbidden

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
-from graphql import GraphQLError
 from payable.core import ids, permissions
 from payable.core.errors import DomainError
 from payable.core.money import Money as DomainMoney

@@ -6,8 +6,8 @@ import uuid
 from decimal import Decimal
 
 import strawberry
-
 from graphql import GraphQLError
+
 from payable.core import ids
 from payable.core.errors import CommonRefusal, DomainError
 from payable.core.permissions import Action

@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
 
-from graphql import GraphQLError
 from payable.core import permissions
 from payable.core.errors import DomainError
 from payable.graphql import guard

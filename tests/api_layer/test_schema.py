@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -15,6 +14,7 @@ from graphql import (
     GraphQLSchema,
     build_schema,
 )
+
 from payable.graphql.schema import schema
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphql import GraphQLObjectType
+
 from payable.core.errors import CommonRefusal
 from payable.graphql.mutations.declaration import DECLARATIONS
 from payable.graphql.schema import schema

@@ -1,1 +1,0 @@
-"""The API layer: schema, validation, limits, roles, declarations and catalogues."""
