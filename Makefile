@@ -38,4 +38,4 @@ bench: $(STAMP)
 explore-money: $(STAMP)
 	PAYABLE_MODEL_EXAMPLES=$${PAYABLE_MODEL_EXAMPLES:-500} \
 	PAYABLE_MODEL_STEPS=$${PAYABLE_MODEL_STEPS:-50} \
-	$(BIN)/pytest -q -x tests/test_money_model.py
+	$(BIN)/pytest -q -x tests/money/test_money_model.py

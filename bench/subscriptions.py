@@ -41,7 +41,7 @@ TOUR = {"tourDate": "2031-06-01", "packageId": "dilijan", "participantCount": 2}
 PRICE = {"price": {"amount": "120000.00", "currency": "AMD"}, "depositAmount": "40000.00"}
 EVENTS = """subscription($after: String, $bookingId: ID, $kind: BookingKind) {
   bookingEvents(after: $after, bookingId: $bookingId, kind: $kind) {
-    id sequence type actor booking { id kind } } }"""  # as in tests/live.py
+    id sequence type actor booking { id kind } } }"""  # as in tests/timeline/live.py
 # --light: without the `booking` field (no per-event booking lookup); keyed by sequence instead.
 LIGHT = """subscription($after: String) {
   bookingEvents(after: $after) { id sequence type actor } }"""

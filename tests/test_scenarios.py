@@ -9,16 +9,11 @@ from typing import Any
 
 import httpx
 
-from tests.api import (
-    CREATE_CLINIC,
-    CREATE_COURSE,
-    CREATE_TOUR,
-    Api,
-    clinic_input,
-    course_input,
-    tour_input,
-)
-from tests.payments_api import booking, event_types, pay_on_page, request_link
+from tests.api import Api
+from tests.payments.factories import booking, event_types, pay_on_page, request_link
+from tests.verticals.clinic.factories import CREATE_CLINIC, clinic_input
+from tests.verticals.course.factories import CREATE_COURSE, course_input
+from tests.verticals.tour.factories import CREATE_TOUR, tour_input
 
 CHANGE = "errors { code field message } booking { id status paymentStatus }"
 RESCHEDULE = (

@@ -1,4 +1,4 @@
-"""The `payable` command: serve, migrate, token, export-schema."""
+"""The `payable` command: serve, migrate, token, export-schema, refusal-codes."""
 
 from __future__ import annotations
 
@@ -245,7 +245,7 @@ def reconcile(
     """Import a gateway's daily report, then compare the day with our books."""
     from datetime import date
 
-    from payable.core.errors import DomainError
+    from payable.core.errors import DomainError, NotFound
     from payable.db.engine import Database
     from payable.providers.registry import Providers
     from payable.reconciliation import importer, queries, service
@@ -257,7 +257,7 @@ def reconcile(
             async with db.session() as session:
                 tenant_id = await queries.tenant_id(session=session, slug=tenant)
             if tenant_id is None:
-                raise DomainError("NOT_FOUND", f"no tenant {tenant!r}")
+                raise NotFound(f"tenant {tenant!r}")
             size = report.stat().st_size
             with typer.progressbar(length=size, label="importing", file=sys.stderr) as bar:
                 imported = await importer.import_report(
@@ -346,3 +346,11 @@ def export_schema(
         typer.echo(sdl, nl=False)
     else:
         output.write_text(sdl)
+
+
+@app.command("refusal-codes")
+def refusal_codes() -> None:
+    """Print the catalogue of refusal codes (Markdown), as the README shows it."""
+    from payable.graphql.catalogue import markdown
+
+    typer.echo(markdown(), nl=False)

@@ -1,0 +1,1 @@
+"""Each vertical's own tests and factories, one folder per vertical."""

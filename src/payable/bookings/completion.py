@@ -16,8 +16,8 @@ from payable.bookings import changes
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking
-from payable.core import clock, permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
+from payable.core import clock
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.timeline.events import EventType
@@ -30,19 +30,18 @@ async def complete(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str | None
 ) -> uuid.UUID:
     """A person says the service was delivered; only once it has begun."""
-    permissions.require(principal, permissions.Action.COMPLETE_BOOKING)
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
     changes.require_live(booking)
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise DomainError(
-            "NOT_CONFIRMED", "nothing is paid: cancel it or mark a no-show", "bookingId"
-        )
+        raise BookingRefusal.NOT_CONFIRMED.error("bookingId")
     vertical = registry.get(booking.kind)
     starts = vertical.service_start(await session.get(vertical.detail_model, booking.id))
     if clock.now() < starts:
-        raise DomainError("NOT_STARTED", f"the service starts at {starts.isoformat()}", "bookingId")
+        raise BookingRefusal.NOT_STARTED.error(
+            "bookingId", f"the service starts at {starts.isoformat()}"
+        )
     reason = reason.strip() if reason and reason.strip() else None
     await _mark(session, booking, actor=principal.sub, reason=reason)
     return booking.id

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.models import Installment
+from payable.bookings.refusals import BookingRefusal
 from payable.bookings.schedule import InstallmentSpec, PlannedInstallment
 from payable.core import clock
-from payable.core.errors import DomainError
 
 MAX_SLOT = timedelta(hours=24)  # longer would block a specialist for days
 
@@ -24,18 +24,18 @@ def day_not_past(day: date, field: str) -> None:
     """``DATE_IN_PAST`` for a day before today's business day."""
     today = clock.today()
     if day < today:
-        raise DomainError("DATE_IN_PAST", f"{field} {day} is before today ({today})", field)
+        raise BookingRefusal.DATE_IN_PAST.error(field, f"{field} {day} is before today ({today})")
 
 
 def slot_not_past(start: datetime, field: str = "slotStart") -> None:
     """``DATE_IN_PAST`` for a slot that has already begun."""
     if start < clock.now():
-        raise DomainError("DATE_IN_PAST", f"{field} {start.isoformat()} has passed", field)
+        raise BookingRefusal.DATE_IN_PAST.error(field, f"{field} {start.isoformat()} has passed")
 
 
 def slot_length(start: datetime, end: datetime, field: str = "slotEnd") -> None:
     if end - start > MAX_SLOT:
-        raise DomainError("SLOT_TOO_LONG", "a slot lasts at most 24 hours", field)
+        raise BookingRefusal.SLOT_TOO_LONG.error(field)
 
 
 def slot_day(start: datetime) -> date:
@@ -55,10 +55,8 @@ def due_by(
         if spec.due_date > last_day:
             field = f"installments.{n}.dueDate"
             break
-    raise DomainError(
-        "DUE_AFTER_SERVICE",
-        f"an installment falls due on {late[0].due_date}, after the service ({last_day})",
-        field,
+    raise BookingRefusal.DUE_AFTER_SERVICE.error(
+        field, f"an installment falls due on {late[0].due_date}, after the service ({last_day})"
     )
 
 

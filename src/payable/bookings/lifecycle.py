@@ -18,8 +18,8 @@ from payable.bookings import changes
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking
-from payable.core import clock, permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
+from payable.core import clock
 from payable.core.principal import Principal
 from payable.core.text import REASON_MAX, limit, require_reason
 from payable.payments import links
@@ -45,7 +45,6 @@ async def cancel(
     reason: str,
     cause: ChangeCause,
 ) -> uuid.UUID:
-    permissions.require(principal, permissions.Action.CANCEL_BOOKING)
     reason = require_reason(reason)
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
@@ -58,7 +57,6 @@ async def mark_no_show(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str | None
 ) -> uuid.UUID:
     """Only once the service has begun: before that it is a (late) cancellation."""
-    permissions.require(principal, permissions.Action.MARK_NO_SHOW)
     if reason is not None:
         reason = limit(reason, field="reason", max_length=REASON_MAX) or None
     booking = await bookings.lock(
@@ -69,7 +67,9 @@ async def mark_no_show(
     detail = await session.get(vertical.detail_model, booking.id)
     starts = vertical.service_start(detail)
     if clock.now() < starts:
-        raise DomainError("NOT_STARTED", f"the service starts at {starts.isoformat()}", "bookingId")
+        raise BookingRefusal.NOT_STARTED.error(
+            "bookingId", f"the service starts at {starts.isoformat()}"
+        )
     await close(session, booking, BookingStatus.NO_SHOW, "NO_SHOW", principal.sub, reason)
     return booking.id
 

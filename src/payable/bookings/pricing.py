@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings.models import Booking, Installment
-from payable.core import clock, permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
+from payable.core import clock
+from payable.core.errors import CommonRefusal
 from payable.core.money import Currency, Money, parse_amount
 from payable.core.principal import Principal
 from payable.payments import links
@@ -34,7 +35,7 @@ async def set_price(
     Open links that would ask more than their installment now owes are withdrawn in the same
     transaction. The caller snapshots ``booking.price`` first: this sets it on the loaded row."""
     if new_price <= 0:
-        raise DomainError("INVALID_AMOUNT", "the price must stay above zero", "price")
+        raise CommonRefusal.INVALID_AMOUNT.error("price", "the price must stay above zero")
     difference = new_price - booking.price
     if difference > 0:
         sequence = await session.scalar(
@@ -96,12 +97,11 @@ async def discount(
         principal=principal,
         booking_id=booking_id,
         kind=None,
-        action=permissions.Action.APPLY_DISCOUNT,
         reason=reason,
     )
     cut = parse_amount(amount, field="amount")
     if cut >= booking.price:
-        raise DomainError("INVALID_DISCOUNT", "a discount must leave a price above zero", "amount")
+        raise BookingRefusal.INVALID_DISCOUNT.error("amount")
     before = changes.snapshot(booking, "price")
     overpaid = await set_price(
         session, booking, booking.price - cut, actor=principal.sub, reason=reason

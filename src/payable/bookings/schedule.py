@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 
 from payable.bookings.enums import BookingStatus, InstallmentStatus
+from payable.bookings.refusals import BookingRefusal
 from payable.core import text
-from payable.core.errors import DomainError
 from payable.core.money import Currency, Money, parse_amount
 
 MAX_INSTALLMENTS = 36
@@ -45,11 +45,9 @@ def deposit_and_balance(
 ) -> list[PlannedInstallment]:
     amount = parse_amount(deposit, field="depositAmount")
     if amount >= price.amount:
-        raise DomainError(
-            "INVALID_DEPOSIT", "depositAmount must be less than the price", "depositAmount"
-        )
+        raise BookingRefusal.INVALID_DEPOSIT.error("depositAmount")
     if balance_due < today:
-        raise DomainError("INVALID_DUE_DATE", "balanceDueDate is in the past", "balanceDueDate")
+        raise BookingRefusal.INVALID_DUE_DATE.error("balanceDueDate")
     return [
         PlannedInstallment(amount, today, 0, "deposit"),
         PlannedInstallment(price.amount - amount, balance_due, 0, "balance"),
@@ -59,10 +57,10 @@ def deposit_and_balance(
 def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstallment]:
     """Validate client installments: positive, same currency, at most 36, summing to the price."""
     if not specs:
-        raise DomainError("EMPTY_SCHEDULE", "installments must not be empty", "installments")
+        raise BookingRefusal.EMPTY_SCHEDULE.error("installments")
     if len(specs) > MAX_INSTALLMENTS:
-        raise DomainError(
-            "TOO_MANY_INSTALLMENTS", f"at most {MAX_INSTALLMENTS} installments", "installments"
+        raise BookingRefusal.TOO_MANY_INSTALLMENTS.error(
+            "installments", f"at most {MAX_INSTALLMENTS} installments"
         )
     # Sequence and default labels follow due dates; error fields keep the client's index.
     planned = []
@@ -70,15 +68,12 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
     for position, (n, spec) in enumerate(in_due_order, start=1):
         field = f"installments.{n}"
         if spec.currency is not None and spec.currency != price.currency:
-            raise DomainError(
-                "CURRENCY_MISMATCH",
-                f"installment is in {spec.currency}, the price in {price.currency}",
+            raise BookingRefusal.CURRENCY_MISMATCH.error(
                 f"{field}.currency",
+                f"installment is in {spec.currency}, the price in {price.currency}",
             )
         if not 0 <= spec.grace_days <= 365:
-            raise DomainError(
-                "INVALID_GRACE_DAYS", "graceDays must be 0 to 365", f"{field}.graceDays"
-            )
+            raise BookingRefusal.INVALID_GRACE_DAYS.error(f"{field}.graceDays")
         default = f"installment {position}"
         label = text.limit(spec.label or "", field=f"{field}.label", max_length=text.LABEL_MAX)
         label = label or default
@@ -86,10 +81,8 @@ def from_specs(price: Money, specs: list[InstallmentSpec]) -> list[PlannedInstal
         planned.append(PlannedInstallment(amount, spec.due_date, spec.grace_days, label))
     total = sum((p.amount for p in planned), Decimal("0.00"))
     if total != price.amount:
-        raise DomainError(
-            "SCHEDULE_MISMATCH",
-            f"installments add up to {total}, the price is {price.amount}",
-            "installments",
+        raise BookingRefusal.SCHEDULE_MISMATCH.error(
+            "installments", f"installments add up to {total}, the price is {price.amount}"
         )
     return planned
 

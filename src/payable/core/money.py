@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from payable.core.errors import DomainError
+from payable.core.errors import CommonRefusal
 
 # All supported currencies have two minor digits (ISO 4217); amounts are stored as numeric(14, 2).
 MINOR_DIGITS = 2
@@ -40,24 +40,24 @@ class MalformedAmount:
 def parse_amount(value: object, *, field: str, allow_zero: bool = False) -> Decimal:
     """A positive amount with at most two decimals, or a DomainError naming ``field``."""
     if isinstance(value, MalformedAmount | float):
-        raise DomainError(
-            "INVALID_AMOUNT",
-            f'{value} is not a decimal amount; send a string such as "15000.00"',
-            field,
+        raise CommonRefusal.INVALID_AMOUNT.error(
+            field, f'{value} is not a decimal amount; send a string such as "15000.00"'
         )
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise DomainError("INVALID_AMOUNT", f"{value!r} is not a decimal amount", field) from None
+        raise CommonRefusal.INVALID_AMOUNT.error(
+            field, f"{value!r} is not a decimal amount"
+        ) from None
     if not amount.is_finite():
-        raise DomainError("INVALID_AMOUNT", "amount must be a finite number", field)
+        raise CommonRefusal.INVALID_AMOUNT.error(field, "amount must be a finite number")
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise DomainError("INVALID_AMOUNT", "amount must be greater than zero", field)
+        raise CommonRefusal.INVALID_AMOUNT.error(field, "amount must be greater than zero")
     if amount > MAX_AMOUNT:  # before quantizing, which cannot hold a huge exponent such as 1e400
-        raise DomainError("INVALID_AMOUNT", "amount is too large", field)
+        raise CommonRefusal.INVALID_AMOUNT.error(field, "amount is too large")
     if amount != amount.quantize(_QUANTUM):
-        raise DomainError(
-            "INVALID_AMOUNT", f"amount has more than {MINOR_DIGITS} decimal places", field
+        raise CommonRefusal.INVALID_AMOUNT.error(
+            field, f"amount has more than {MINOR_DIGITS} decimal places"
         )
     return amount.quantize(_QUANTUM)
 

@@ -1,4 +1,7 @@
-"""The role matrix, written once: which role may do what. Checked by every service entry point."""
+"""The role matrix, written once: which role may do what.
+
+Checked where a caller enters: a mutation's declaration names its action and the runner checks
+it first; queries and the export route check theirs. Services trust the principal they get."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.core import text
-from payable.core.errors import DomainError
 from payable.customers.models import Customer
+from payable.customers.refusals import CustomerRefusal
 
 
 async def find_or_create(
@@ -19,7 +19,7 @@ async def find_or_create(
     """The id of the tenant's customer with ``external_ref``, created on first sight."""
     ref = text.limit(external_ref, field="customerRef", max_length=text.REFERENCE_MAX)
     if not ref:
-        raise DomainError("INVALID_CUSTOMER_REF", "customerRef must not be empty", "customerRef")
+        raise CustomerRefusal.INVALID_CUSTOMER_REF.error("customerRef")
     table = Customer.__table__
     await session.execute(
         insert(table)

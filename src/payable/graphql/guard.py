@@ -8,8 +8,8 @@ from graphql import GraphQLError
 from payable.core import permissions
 from payable.core.errors import Forbidden
 from payable.core.principal import Principal
-from payable.graphql import mutation
 from payable.graphql.context import ctx
+from payable.graphql.mutations import runner
 
 
 async def require(
@@ -24,6 +24,6 @@ async def require(
     try:
         permissions.require(principal, permission)
     except Forbidden as error:
-        await mutation.refusal(info, operation, error)
+        await runner.refusal(info, operation, error)
         raise GraphQLError(error.message, extensions={"code": error.code}) from None
     return principal

@@ -13,8 +13,9 @@ from graphql import GraphQLError
 from payable.bookings import queries as bookings
 from payable.core import ids
 from payable.core.errors import NotFound
-from payable.graphql import booking_filter, prefetch
-from payable.graphql.booking_filter import BookingFilter
+from payable.graphql import prefetch
+from payable.graphql.bookings import filter as booking_filter
+from payable.graphql.bookings.filter import BookingFilter
 from payable.graphql.context import ctx
 from payable.graphql.loaders import Loaders
 from payable.graphql.pagination import decode_cursor, encode_cursor, page_size

@@ -11,27 +11,29 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from payable.graphql.bookings.lifecycle import LifecycleMutations
+from payable.graphql.bookings.pricing import PricingMutations
 from payable.graphql.document_cache import DocumentCache
 from payable.graphql.extensions import CloseReadSession, mask_bugs
-from payable.graphql.held_mutations import HeldPaymentMutations
-from payable.graphql.lifecycle_mutations import LifecycleMutations
-from payable.graphql.operations import OperationMutations, OperationQueries
-from payable.graphql.payment_mutations import PaymentMutations
-from payable.graphql.policy_mutations import PolicyMutations
+from payable.graphql.payments.held import HeldPaymentMutations
+from payable.graphql.payments.requests import PaymentMutations
+from payable.graphql.policies.api import PolicyMutations
 from payable.graphql.queries import BookingQueries
-from payable.graphql.reconciliation_api import ReconciliationMutations, ReconciliationQueries
-from payable.graphql.refund_mutations import RefundMutations, RefundQueries
-from payable.graphql.reports_api import MonthQueries, daily_queries, daily_summary_type
+from payable.graphql.reconciliation.api import ReconciliationMutations, ReconciliationQueries
+from payable.graphql.refunds.api import RefundMutations, RefundQueries
+from payable.graphql.reports.api import MonthQueries, daily_queries, daily_summary_type
 from payable.graphql.request_limits import RequestLimits
+from payable.graphql.reviews.api import ReviewMutations, ReviewQueries
 from payable.graphql.scalars import DecimalScalar
 from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
-from payable.graphql.tenant_api import TenantMutations, TenantQueries
+from payable.graphql.tenants.api import TenantMutations, TenantQueries
+from payable.graphql.timeline.notes import NoteMutations
 from payable.graphql.types import booking as booking_types
 from payable.graphql.types import kinds
 from payable.graphql.types.payments import PaymentRequestPayload
 from payable.graphql.types.refunds import RefundPayload, RefundQuote
-from payable.graphql.webhooks_api import WebhookMutations, WebhookQueries
+from payable.graphql.webhooks.api import WebhookMutations, WebhookQueries
 from payable.metrics.operations import OperationMetrics
 from payable.tracing import OperationSpan
 from payable.verticals import installed, registry
@@ -40,14 +42,16 @@ from payable.webhooks import payload as webhook_payload
 
 # The parts of the root types, in the order the public schema lists their fields; the
 # verticals' parts go where the slot of their kind is.
-CORE_QUERIES = (BookingQueries, RefundQueries, OperationQueries)
+CORE_QUERIES = (BookingQueries, RefundQueries, ReviewQueries)
 CORE_QUERIES_AFTER_REPORTS = (ReconciliationQueries, TenantQueries)
 CORE_QUERIES_AFTER_VERTICALS = (WebhookQueries,)
 SUBSCRIPTION = merge_types("Subscription", (BookingSubscriptions,))
 CORE_MUTATIONS_AFTER_CREATE = (PaymentMutations, LifecycleMutations)
 CORE_MUTATIONS_AFTER_CLOSING = (RefundMutations, HeldPaymentMutations, PolicyMutations)
 CORE_MUTATIONS_AFTER_CHANGES = (
-    OperationMutations,
+    PricingMutations,
+    NoteMutations,
+    ReviewMutations,
     ReconciliationMutations,
     TenantMutations,
     WebhookMutations,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.core.errors import DomainError, Forbidden
 from payable.idempotency import responses
 from payable.idempotency.models import IdempotencyKey
+from payable.idempotency.refusals import IdempotencyRefusal
 from payable.idempotency.responses import StoredResponse
 
 _table = IdempotencyKey.__table__
@@ -76,11 +77,7 @@ async def run_once(
     if key is None:
         return Result(result_id=await action())
     if not 1 <= len(key) <= 255:
-        raise DomainError(
-            "INVALID_IDEMPOTENCY_KEY",
-            "idempotencyKey must be 1 to 255 characters",
-            "idempotencyKey",
-        )
+        raise IdempotencyRefusal.INVALID_IDEMPOTENCY_KEY.error("idempotencyKey")
     digest = request_hash(operation, request)
     first = await _claim(
         session,
@@ -95,11 +92,7 @@ async def run_once(
     )
     if first is not None:
         if first.operation != operation or first.request_hash != digest:
-            raise DomainError(
-                "IDEMPOTENCY_KEY_REUSED",
-                "this idempotencyKey was already used with a different request",
-                "idempotencyKey",
-            )
+            raise IdempotencyRefusal.IDEMPOTENCY_KEY_REUSED.error("idempotencyKey")
         return await _replay(session, first, exchange)
     try:
         async with session.begin_nested():

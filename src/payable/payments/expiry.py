@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from payable.core.errors import DomainError
+from payable.payments.refusals import PaymentRefusal
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 7 * 24 * 60
@@ -19,8 +19,8 @@ MAX_MINUTES = 7 * 24 * 60
 def lifetime(*, minutes: int, gateway: str, max_session: timedelta | None) -> timedelta:
     """The link's lifetime for ``expiresInMinutes``, or a DomainError naming the limit."""
     if not 1 <= minutes <= MAX_MINUTES:
-        raise DomainError(
-            "INVALID_EXPIRY", f"expiresInMinutes must be 1 to {MAX_MINUTES}", "expiresInMinutes"
+        raise PaymentRefusal.INVALID_EXPIRY.error(
+            "expiresInMinutes", f"expiresInMinutes must be 1 to {MAX_MINUTES}"
         )
     asked = timedelta(minutes=minutes)
     if max_session is None or asked <= max_session:
@@ -28,9 +28,8 @@ def lifetime(*, minutes: int, gateway: str, max_session: timedelta | None) -> ti
     if minutes == DEFAULT_MINUTES:
         return max_session
     limit = int(max_session.total_seconds() // 60)
-    raise DomainError(
-        "EXPIRY_BEYOND_GATEWAY_SESSION",
+    raise PaymentRefusal.EXPIRY_BEYOND_GATEWAY_SESSION.error(
+        "expiresInMinutes",
         f"the {gateway} payment page closes after {limit} minutes:"
         f" expiresInMinutes must be 1 to {limit}",
-        "expiresInMinutes",
     )

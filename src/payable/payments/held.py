@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
 from payable.bookings.models import Booking
-from payable.core import permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.principal import Principal
 from payable.payments import counting
 from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus, PaymentState
 from payable.payments.models import Payment, PaymentRequest
+from payable.payments.refusals import PaymentRefusal
 from payable.refunds import queries as refund_queries
 from payable.reviews import service as reviews
 from payable.timeline import service as timeline
@@ -41,8 +41,8 @@ async def lock_held(
     )
     assert payment is not None
     if payment.state != PaymentState.HELD.value:
-        raise DomainError(
-            "PAYMENT_NOT_HELD", f"the payment is {payment.state.lower()}", "paymentId"
+        raise PaymentRefusal.PAYMENT_NOT_HELD.error(
+            "paymentId", f"the payment is {payment.state.lower()}"
         )
     return payment
 
@@ -51,16 +51,11 @@ async def accept(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """HELD -> VERIFIED: counted from now on; beyond what is owed it shows as refundable."""
-    permissions.require(principal, permissions.Action.ACCEPT_HELD)
     if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+        raise CommonRefusal.REASON_REQUIRED.error("reason")
     payment = await lock_held(session=session, tenant_id=principal.tenant_id, payment_id=payment_id)
     if await refund_queries.in_flight(session=session, payment_id=payment.id) is not None:
-        raise DomainError(
-            "PAYMENT_BEING_RETURNED",
-            "the money is being returned to the payer; it can no longer be accepted",
-            "paymentId",
-        )
+        raise PaymentRefusal.PAYMENT_BEING_RETURNED.error("paymentId")
     booking = await session.get_one(Booking, payment.booking_id)
     request = await session.get_one(PaymentRequest, payment.payment_request_id)
     await session.execute(

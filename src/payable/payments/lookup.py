@@ -7,13 +7,13 @@ import uuid
 import structlog
 from sqlalchemy import select, update
 
-from payable.core import permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.db.engine import Database
 from payable.payments import facts
 from payable.payments.enums import VerifiedBy
 from payable.payments.models import PaymentRequest
+from payable.payments.refusals import PaymentRefusal
 from payable.providers.base import Provider, ProviderError
 from payable.providers.registry import Providers
 
@@ -60,7 +60,6 @@ async def refresh(
     *, db: Database, providers: Providers, principal: Principal, request_id: uuid.UUID
 ) -> None:
     """``refreshPaymentStatus``: a caller-initiated lookup; refusals and gateway errors raise."""
-    permissions.require(principal, permissions.Action.CHECK_PAYMENT)
     async with db.session() as session:
         provider = await session.scalar(
             select(PaymentRequest.provider).where(
@@ -71,7 +70,11 @@ async def refresh(
         raise NotFound("payment request", "paymentRequestId")
     error = await check(db=db, provider=providers.by_name(provider), request_id=request_id)
     if error is not None:
-        raise DomainError(
-            "PROVIDER_UNAVAILABLE" if error == "PROVIDER_UNAVAILABLE" else "PROVIDER_REFUSED",
-            f"the payment gateway could not answer ({error}); the request stays pending",
+        refusal = (
+            PaymentRefusal.PROVIDER_UNAVAILABLE
+            if error == PaymentRefusal.PROVIDER_UNAVAILABLE.code
+            else PaymentRefusal.PROVIDER_REFUSED
+        )
+        raise refusal.error(
+            message=f"the payment gateway could not answer ({error}); the request stays pending"
         )

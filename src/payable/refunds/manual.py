@@ -15,24 +15,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import permissions, text
-from payable.core.errors import DomainError, NotFound
+from payable.core import text
+from payable.core.errors import NotFound
 from payable.core.principal import Principal
 from payable.payments import status as payment_status
 from payable.providers.wallet_forms import MANUAL_REFUND_REQUIRED
 from payable.refunds.enums import RefundStatus
 from payable.refunds.execution import record_succeeded
 from payable.refunds.models import Refund
+from payable.refunds.refusals import RefundRefusal
 
 
 async def record(
     *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reference: str
 ) -> uuid.UUID:
     """Mark a refund the gateway could not make as made by hand, under ``reference``."""
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     reference = text.limit(reference, field="reference", max_length=text.REFERENCE_MAX)
     if not reference:
-        raise DomainError("REFERENCE_REQUIRED", "the operator's reference is required", "reference")
+        raise RefundRefusal.REFERENCE_REQUIRED.error("reference")
     booking_id = await session.scalar(
         select(Refund.booking_id).where(
             Refund.tenant_id == principal.tenant_id, Refund.id == refund_id
@@ -44,11 +44,10 @@ async def record(
     refund = await session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
     assert refund is not None
     if refund.status != RefundStatus.FAILED.value or refund.failure != MANUAL_REFUND_REQUIRED:
-        raise DomainError(
-            "REFUND_NOT_MANUAL",
+        raise RefundRefusal.REFUND_NOT_MANUAL.error(
+            "refundId",
             "only a refund the gateway cannot make (failed with MANUAL_REFUND_REQUIRED) is"
             f" recorded by hand; this one is {refund.status.lower()}",
-            "refundId",
         )
     await record_succeeded(
         session, refund, reference, actor=principal.sub, manual=True, operatorReference=reference

@@ -16,14 +16,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core import clock
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.payments import held
 from payable.refunds import ledger, queries, quotes
 from payable.refunds.enums import RefundStatus
 from payable.refunds.models import Refund
+from payable.refunds.refusals import RefundRefusal
 from payable.tenants.models import Tenant
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
@@ -39,7 +40,6 @@ async def request_refund(
     payment_id: uuid.UUID | None,
 ) -> uuid.UUID:
     """Record a refund request over the booking's verified money; refused, never capped."""
-    permissions.require(principal, permissions.Action.REQUEST_REFUND)
     reason = _required(reason)
     value = parse_amount(amount, field="amount")
     booking = await bookings.lock(
@@ -51,13 +51,11 @@ async def request_refund(
         if not candidates:
             raise NotFound("verified payment of this booking", "paymentId")
     if not candidates:
-        raise DomainError("NOTHING_TO_REFUND", "the booking has no verified payment", "bookingId")
+        raise RefundRefusal.NOTHING_TO_REFUND.error("bookingId")
     refundable = sum((c.remaining for c in candidates), Decimal(0))
     if value > refundable:
-        raise DomainError(
-            "REFUND_EXCEEDS_REFUNDABLE",
-            f"at most {refundable:.2f} {booking.currency} is refundable",
-            "amount",
+        raise RefundRefusal.REFUND_EXCEEDS_REFUNDABLE.error(
+            "amount", f"at most {refundable:.2f} {booking.currency} is refundable"
         )
     group_id = uuid.uuid4()
     refunds: list[Refund] = []
@@ -95,15 +93,10 @@ async def approve(
     A refund already approved (a repeat, or one interrupted by a crash) is refused: the server
     settles it by asking the gateway, never by sending it again.
     """
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     refund = await _lock(session, principal, refund_id)
     _require_requested(refund)
     if refund.requested_by == principal.sub and await _four_eyes(session, refund.tenant_id):
-        raise DomainError(
-            "APPROVER_IS_REQUESTER",
-            "the person who requested a refund cannot approve it",
-            "refundId",
-        )
+        raise RefundRefusal.APPROVER_IS_REQUESTER.error("refundId")
     for member in await _group(session, refund):
         await _decide(session, member, RefundStatus.APPROVED, principal.sub)
         await event(session, member, EventType.REFUND_APPROVED, principal.sub, None)
@@ -114,7 +107,6 @@ async def reject(
     *, session: AsyncSession, principal: Principal, refund_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Decline a requested refund's whole group, with a reason."""
-    permissions.require(principal, permissions.Action.DECIDE_REFUND)
     reason = _required(reason)
     refund = await _lock(session, principal, refund_id)
     _require_requested(refund)
@@ -128,7 +120,6 @@ async def return_held(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Send held money back: one approved refund of the whole amount (sent after commit)."""
-    permissions.require(principal, permissions.Action.RETURN_HELD)
     reason = _required(reason)
     payment = await held.lock_held(
         session=session, tenant_id=principal.tenant_id, payment_id=payment_id
@@ -175,8 +166,8 @@ async def _lock(session: AsyncSession, principal: Principal, refund_id: uuid.UUI
 
 def _require_requested(refund: Refund) -> None:
     if refund.status != RefundStatus.REQUESTED.value:
-        raise DomainError(
-            "REFUND_NOT_PENDING", f"the refund is {refund.status.lower()}", "refundId"
+        raise RefundRefusal.REFUND_NOT_PENDING.error(
+            "refundId", f"the refund is {refund.status.lower()}"
         )
 
 
@@ -199,7 +190,7 @@ async def _group(session: AsyncSession, refund: Refund) -> list[Refund]:
 
 def _required(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise DomainError("REASON_REQUIRED", "a reason is required", "reason")
+        raise CommonRefusal.REASON_REQUIRED.error("reason")
     return reason.strip()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from payable.core.clock import start_of_day
-from payable.core.errors import DomainError
+from payable.core.errors import CommonRefusal
+from payable.reports.refusals import ReportRefusal
 
 
 def day_range(day: date) -> tuple[datetime, datetime]:
@@ -14,9 +15,9 @@ def day_range(day: date) -> tuple[datetime, datetime]:
 
 def days_range(first: date, last: date) -> tuple[datetime, datetime]:
     if last < first:
-        raise DomainError("INVALID_PERIOD", "the period ends before it starts", "to")
+        raise CommonRefusal.INVALID_PERIOD.error("to")
     if (last - first).days > 366:
-        raise DomainError("INVALID_PERIOD", "a period is at most a year", "to")
+        raise CommonRefusal.INVALID_PERIOD.error("to")
     return start_of_day(first), start_of_day(last + timedelta(days=1))
 
 
@@ -25,6 +26,6 @@ def month_range(month: str) -> tuple[datetime, datetime]:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError:
-        raise DomainError("INVALID_MONTH", "month is YYYY-MM", "month") from None
+        raise ReportRefusal.INVALID_MONTH.error("month") from None
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return start_of_day(first), start_of_day(following)

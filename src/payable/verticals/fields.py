@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from payable.bookings.refusals import BookingRefusal
 from payable.core import text
-from payable.core.errors import DomainError
 
 
 def _camel(name: str) -> str:
@@ -15,4 +15,4 @@ def require_text(value: str, name: str, *, max_length: int = text.REFERENCE_MAX)
     """Ids from the CRM: present (``INVALID_FIELD``) and within ``max_length``
     (``TEXT_TOO_LONG``)."""
     if not text.limit(value, field=_camel(name), max_length=max_length):
-        raise DomainError("INVALID_FIELD", f"{_camel(name)} must not be blank", _camel(name))
+        raise BookingRefusal.INVALID_FIELD.error(_camel(name), f"{_camel(name)} must not be blank")

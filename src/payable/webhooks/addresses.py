@@ -13,8 +13,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from payable.core.errors import DomainError
 from payable.settings import Settings
+from payable.webhooks.refusals import WebhookRefusal
 
 
 def guarded(settings: Settings) -> bool:
@@ -33,9 +33,11 @@ def parse(url: str) -> str:
         host = None
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise DomainError("INVALID_URL", "the URL must be http:// or https:// with a host", "url")
+        raise WebhookRefusal.INVALID_URL.error(
+            "url", "the URL must be http:// or https:// with a host"
+        )
     if parts.username or parts.password:
-        raise DomainError("INVALID_URL", "the URL must not carry credentials", "url")
+        raise WebhookRefusal.INVALID_URL.error("url", "the URL must not carry credentials")
     return host
 
 
@@ -56,7 +58,7 @@ async def _resolve(host: str) -> list[str]:
     try:
         found = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
-        raise DomainError("URL_NOT_RESOLVABLE", f"{host} does not resolve", "url") from None
+        raise WebhookRefusal.URL_NOT_RESOLVABLE.error("url", f"{host} does not resolve") from None
     return [str(info[4][0]) for info in found]
 
 
@@ -67,8 +69,4 @@ async def check(url: str, *, production: bool) -> None:
         return  # development: a receiver on this machine is the point
     addresses = await _resolve(host)
     if not addresses or not all(_public(a) for a in addresses):
-        raise DomainError(
-            "URL_NOT_ALLOWED",
-            "the URL points to a loopback, link-local or private address",
-            "url",
-        )
+        raise WebhookRefusal.URL_NOT_ALLOWED.error("url")

@@ -7,14 +7,15 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payable.core import clock, permissions
-from payable.core.errors import DomainError, NotFound
+from payable.core import clock
+from payable.core.errors import CommonRefusal, NotFound
 from payable.core.principal import Principal
 from payable.timeline import stream
 from payable.timeline.events import EventType
 from payable.webhooks import addresses, signing
 from payable.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from payable.webhooks.payload import RECEIVER
+from payable.webhooks.refusals import WebhookRefusal
 
 MAX_URL = 2048
 MAX_DESCRIPTION = 1000
@@ -32,21 +33,22 @@ async def create(
     production: bool,
 ) -> tuple[uuid.UUID, str]:
     """A new endpoint and its signing secret; it receives events committed from now on."""
-    permissions.require(principal, permissions.Action.MANAGE_WEBHOOKS)
     url = url.strip()
     if len(url) > MAX_URL:
-        raise DomainError("TEXT_TOO_LONG", f"the URL may have at most {MAX_URL} characters", "url")
+        raise CommonRefusal.TEXT_TOO_LONG.error(
+            "url", f"the URL may have at most {MAX_URL} characters"
+        )
     await addresses.check(url, production=production)
     description = (description or "").strip() or None
     if description is not None and len(description) > MAX_DESCRIPTION:
-        raise DomainError("TEXT_TOO_LONG", f"at most {MAX_DESCRIPTION} characters", "description")
+        raise CommonRefusal.TEXT_TOO_LONG.error(
+            "description", f"at most {MAX_DESCRIPTION} characters"
+        )
     types = sorted(set(event_types or []))
     unknown = [t for t in types if t not in DELIVERABLE]
     if unknown:
-        raise DomainError(
-            "UNKNOWN_EVENT_TYPE",
-            f"not a deliverable event type: {', '.join(unknown)}",
-            "eventTypes",
+        raise WebhookRefusal.UNKNOWN_EVENT_TYPE.error(
+            "eventTypes", f"not a deliverable event type: {', '.join(unknown)}"
         )
     endpoint_id, secret = uuid.uuid4(), signing.new_secret()
     head = await stream.head(session=session, tenant_id=principal.tenant_id)
@@ -89,7 +91,6 @@ async def delete(
     *, session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID
 ) -> uuid.UUID:
     """Stop delivering to an endpoint; its deliveries stay listed, the pending ones FAILED."""
-    permissions.require(principal, permissions.Action.MANAGE_WEBHOOKS)
     endpoint = await session.scalar(
         select(WebhookEndpoint)
         .where(
@@ -159,7 +160,6 @@ async def retry(
 ) -> uuid.UUID:
     """Send a delivery again now, with a fresh retry window (a succeeded one too: the
     receiver may have lost it; it de-duplicates on the event id)."""
-    permissions.require(principal, permissions.Action.MANAGE_WEBHOOKS)
     row = (
         await session.execute(
             select(WebhookDelivery, WebhookEndpoint)
@@ -175,10 +175,10 @@ async def retry(
         raise NotFound("webhook delivery", "deliveryId")
     found, endpoint = row
     if not endpoint.active:
-        raise DomainError("ENDPOINT_INACTIVE", "the endpoint is deleted or disabled", "deliveryId")
+        raise WebhookRefusal.ENDPOINT_INACTIVE.error("deliveryId")
     now = clock.now()
     if found.locked_until is not None and found.locked_until > now:
-        raise DomainError("DELIVERY_IN_FLIGHT", "an attempt is being sent right now", "deliveryId")
+        raise WebhookRefusal.DELIVERY_IN_FLIGHT.error("deliveryId")
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import strawberry
 
-from payable.core import permissions
-from payable.graphql.booking_inputs import BookingInputBase, basics
-from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
+from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.permissions import Action
+from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
+from payable.graphql.bookings.payload import booking_payload
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.types.booking import PayableBooking, booking_id
 from tests.verticals.workshop import models, service
 
 
@@ -48,41 +51,35 @@ class MoveWorkshopSeatInput:
 
 @strawberry.type
 class WorkshopMutations:
-    @strawberry.mutation
-    async def create_workshop_seat(
-        self, info: strawberry.Info, input: CreateWorkshopSeatInput
-    ) -> BookingPayload:
+    @mutation(
+        role=Action.CREATE_BOOKING,
+        answer=booking_payload,
+        refusals=CREATE_REFUSALS,
+        description="Book a seat in a workshop session.",
+        idempotent=False,
+    )
+    async def create_workshop_seat(call: Call, input: CreateWorkshopSeatInput) -> uuid.UUID:
         seat = service.Seat(input.session_id, input.session_date, input.seat)
-        return await booking_payload(
-            info,
-            operation="createWorkshopSeat",
-            permission=permissions.Action.CREATE_BOOKING,
-            request=input,
-            idempotency_key=None,
-            action=lambda session, principal: service.create(
-                session=session, principal=principal, basics=basics(input), seat=seat
-            ),
+        return await service.create(
+            session=call.session, principal=call.principal, basics=basics(input), seat=seat
         )
 
 
 @strawberry.type
 class WorkshopChangeMutations:
-    @strawberry.mutation
-    async def move_workshop_seat(
-        self, info: strawberry.Info, input: MoveWorkshopSeatInput
-    ) -> BookingPayload:
+    @mutation(
+        role=Action.CHANGE_BOOKING,
+        answer=booking_payload,
+        refusals=(*CHANGING, BookingRefusal.NO_CHANGE, BookingRefusal.DATE_IN_PAST),
+        description="Move a seat to another session or seat.",
+        idempotent=False,
+    )
+    async def move_workshop_seat(call: Call, input: MoveWorkshopSeatInput) -> uuid.UUID:
         to = service.Seat(input.session_id, input.session_date, input.seat)
-        return await booking_payload(
-            info,
-            operation="moveWorkshopSeat",
-            permission=permissions.Action.CHANGE_BOOKING,
-            request=input,
-            idempotency_key=None,
-            action=lambda session, principal: service.move(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                to=to,
-                reason=input.reason,
-            ),
+        return await service.move(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            to=to,
+            reason=input.reason,
         )

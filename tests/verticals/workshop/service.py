@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes, dates
 from payable.bookings import service as bookings
-from payable.core import permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals import registry
@@ -56,12 +55,11 @@ async def move(
         principal=principal,
         booking_id=booking_id,
         vertical=registry.get(KIND),
-        action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
     assert isinstance(detail, WorkshopSeat)
     if (detail.session_id, detail.seat) == (to.session_id, to.seat):
-        raise DomainError("NO_CHANGE", "the booking already has that seat", "seat")
+        raise BookingRefusal.NO_CHANGE.error("seat", "the booking already has that seat")
     dates.day_not_past(to.session_date, "sessionDate")
     before = changes.snapshot(detail, "session_id", "session_date", "seat")
     detail.session_id, detail.session_date, detail.seat = to.session_id, to.session_date, to.seat

@@ -25,8 +25,8 @@ from payable.settings import Settings
 from payable.verticals import registry
 from tests.api import Api
 from tests.conftest import JWT_SECRET, SANDBOX_SECRET
-from tests.payments_api import pay_on_page, request_link
-from tests.test_refunds import approve, request_refund
+from tests.payments.factories import pay_on_page, request_link
+from tests.refunds.test_refunds import approve, request_refund
 from tests.verticals.workshop import VERTICAL
 from tests.verticals.workshop.models import KIND, WorkshopBase
 

@@ -9,12 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes, dates
-from payable.core import permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals import registry
 from payable.verticals.clinic.models import KIND
+from payable.verticals.clinic.refusals import ClinicRefusal
 from payable.verticals.clinic.service import SLOT_CONSTRAINT, Appointment, specialist_key
 
 
@@ -33,7 +32,6 @@ async def reschedule(
         principal=principal,
         booking_id=booking_id,
         vertical=registry.get(KIND),
-        action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
     new = Appointment(
@@ -55,9 +53,7 @@ async def reschedule(
             await session.flush()
     except IntegrityError as error:
         if SLOT_CONSTRAINT in str(error.orig):
-            raise DomainError(
-                "SLOT_TAKEN", "the specialist already has an appointment in this time", "slotStart"
-            ) from None
+            raise ClinicRefusal.SLOT_TAKEN.error("slotStart") from None
         raise
     moved = await dates.pull_forward(session, booking.id, dates.slot_day(slot_start))
     await changes.record(

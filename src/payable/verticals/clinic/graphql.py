@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import strawberry
 
-from payable.core import permissions
-from payable.graphql.booking_inputs import BookingInputBase, basics
-from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
+from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.permissions import Action
+from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
+from payable.graphql.bookings.payload import booking_payload
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.types.booking import PayableBooking, booking_id
 from payable.verticals.clinic import changes, models, service
+from payable.verticals.clinic.refusals import ClinicRefusal
 
 
 @strawberry.type(description="A specialist's time slot at a branch.")
@@ -49,27 +53,24 @@ class CreateClinicAppointmentInput(BookingInputBase):
 
 @strawberry.type
 class ClinicMutations:
-    @strawberry.mutation(
-        description="Book a slot. Refused with SLOT_TAKEN when the specialist is busy at that time."
+    @mutation(
+        role=Action.CREATE_BOOKING,
+        answer=booking_payload,
+        refusals=(*CREATE_REFUSALS, BookingRefusal.SLOT_TOO_LONG, ClinicRefusal),
+        description="Book a slot. Refused with SLOT_TAKEN when the specialist is busy at that"
+        " time.",
     )
     async def create_clinic_appointment(
-        self,
-        info: strawberry.Info,
-        input: CreateClinicAppointmentInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
+        call: Call, input: CreateClinicAppointmentInput
+    ) -> uuid.UUID:
         appointment = service.Appointment(
             input.service_id, input.specialist_id, input.branch_id, input.slot_start, input.slot_end
         )
-        return await booking_payload(
-            info,
-            permission=permissions.Action.CREATE_BOOKING,
-            operation="createClinicAppointment",
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: service.create(
-                session=session, principal=principal, basics=basics(input), appointment=appointment
-            ),
+        return await service.create(
+            session=call.session,
+            principal=call.principal,
+            basics=basics(input),
+            appointment=appointment,
         )
 
 
@@ -84,28 +85,26 @@ class RescheduleAppointmentInput:
 
 @strawberry.type
 class ClinicChangeMutations:
-    @strawberry.mutation(
-        description="Move to another slot (and perhaps specialist); payments stay attached."
+    @mutation(
+        role=Action.CHANGE_BOOKING,
+        answer=booking_payload,
+        refusals=(
+            *CHANGING,
+            BookingRefusal.DATE_IN_PAST,
+            BookingRefusal.SLOT_TOO_LONG,
+            BookingRefusal.INVALID_FIELD,
+            BookingRefusal.NO_CHANGE,
+            ClinicRefusal,
+        ),
+        description="Move to another slot (and perhaps specialist); payments stay attached.",
     )
-    async def reschedule_appointment(
-        self,
-        info: strawberry.Info,
-        input: RescheduleAppointmentInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="rescheduleAppointment",
-            permission=permissions.Action.CHANGE_BOOKING,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.reschedule(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                slot_start=input.slot_start,
-                slot_end=input.slot_end,
-                specialist_id=input.specialist_id,
-                reason=input.reason,
-            ),
+    async def reschedule_appointment(call: Call, input: RescheduleAppointmentInput) -> uuid.UUID:
+        return await changes.reschedule(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            slot_start=input.slot_start,
+            slot_end=input.slot_end,
+            specialist_id=input.specialist_id,
+            reason=input.reason,
         )

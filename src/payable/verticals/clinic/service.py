@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import dates
 from payable.bookings import service as bookings
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.verticals import registry
 from payable.verticals.clinic.models import KIND, ClinicAppointment, ClinicSpecialist
+from payable.verticals.clinic.refusals import ClinicRefusal
 from payable.verticals.fields import require_text
 
 SLOT_CONSTRAINT = "ex_clinic_appointments_specialist_slot"
@@ -34,9 +34,9 @@ class Appointment:
         for name in ("service_id", "specialist_id", "branch_id"):
             require_text(getattr(self, name), name)
         if self.slot_start.tzinfo is None or self.slot_end.tzinfo is None:
-            raise DomainError("INVALID_SLOT", "slot times need a UTC offset", "slotStart")
+            raise ClinicRefusal.INVALID_SLOT.error("slotStart", "slot times need a UTC offset")
         if self.slot_end <= self.slot_start:
-            raise DomainError("INVALID_SLOT", "slotEnd must be after slotStart", "slotEnd")
+            raise ClinicRefusal.INVALID_SLOT.error("slotEnd", "slotEnd must be after slotStart")
         dates.slot_length(self.slot_start, self.slot_end)
         dates.slot_not_past(self.slot_start)
 
@@ -64,11 +64,7 @@ async def create(
                 )
         except IntegrityError as error:
             if SLOT_CONSTRAINT in str(error.orig):
-                raise DomainError(
-                    "SLOT_TAKEN",
-                    "the specialist already has an appointment in this time",
-                    "slotStart",
-                ) from None
+                raise ClinicRefusal.SLOT_TAKEN.error("slotStart") from None
             raise
 
     return await bookings.create(

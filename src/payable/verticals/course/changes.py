@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import changes
 from payable.bookings.models import Booking
-from payable.core import clock, permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
+from payable.core import clock
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals import registry
 from payable.verticals.course import access
 from payable.verticals.course.models import KIND, AccessStatus, CourseEnrollment
+from payable.verticals.course.refusals import CourseRefusal
 from payable.verticals.fields import require_text
 
 
@@ -23,7 +24,6 @@ async def _open(
     session: AsyncSession,
     principal: Principal,
     booking_id: uuid.UUID,
-    action: permissions.Action,
     reason: str | None,
 ) -> tuple[Booking, str, CourseEnrollment]:
     return await changes.open_detail_change(  # type: ignore[return-value]
@@ -31,7 +31,6 @@ async def _open(
         principal=principal,
         booking_id=booking_id,
         vertical=registry.get(KIND),
-        action=action,
         reason=reason,
     )
 
@@ -46,11 +45,9 @@ async def transfer(
 ) -> uuid.UUID:
     """Another group, same money: every payment and request stays attached."""
     require_text(group_id, "group_id")
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.CHANGE_BOOKING, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if enrollment.group_id == group_id:
-        raise DomainError("NO_CHANGE", "the student is already in that group", "groupId")
+        raise BookingRefusal.NO_CHANGE.error("groupId", "the student is already in that group")
     before = changes.snapshot(enrollment, "group_id")
     enrollment.group_id = group_id
     await changes.record(
@@ -68,11 +65,9 @@ async def pause(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Access is suspended while paused, whatever the money says; nothing is removed."""
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if enrollment.paused:
-        raise DomainError("ALREADY_PAUSED", "the enrollment is paused", "bookingId")
+        raise CourseRefusal.ALREADY_PAUSED.error("bookingId")
     await _set_layer(session, booking, enrollment, EventType.PAUSED, principal, reason, paused=True)
     return booking.id
 
@@ -81,11 +76,9 @@ async def resume(
     *, session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str
 ) -> uuid.UUID:
     """Access goes back to what the money (and any override) gives."""
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.PAUSE_ACCESS, reason
-    )
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     if not enrollment.paused:
-        raise DomainError("NOT_PAUSED", "the enrollment is not paused", "bookingId")
+        raise CourseRefusal.NOT_PAUSED.error("bookingId")
     await _set_layer(
         session, booking, enrollment, EventType.RESUMED, principal, reason, paused=False
     )
@@ -103,18 +96,13 @@ async def override_access(
     """A manager's exception (e.g. access before the money arrived), GRANTED or REVOKED until
     lifted with NONE; logged as MANUAL_OVERRIDE."""
     if access not in (AccessStatus.GRANTED, AccessStatus.REVOKED, AccessStatus.NONE):
-        raise DomainError(
-            "INVALID_ACCESS", "override to GRANTED or REVOKED, or NONE to lift it", "accessStatus"
-        )
-    booking, reason, enrollment = await _open(
-        session, principal, booking_id, permissions.Action.OVERRIDE_ACCESS, reason
-    )
+        raise CourseRefusal.INVALID_ACCESS.error("accessStatus")
+    booking, reason, enrollment = await _open(session, principal, booking_id, reason)
     layer = None if access is AccessStatus.NONE else access.value
     if enrollment.access_override == layer:
-        raise DomainError(
-            "NO_CHANGE",
-            "no override to lift" if layer is None else f"access is already overridden to {layer}",
+        raise BookingRefusal.NO_CHANGE.error(
             "accessStatus",
+            "no override to lift" if layer is None else f"access is already overridden to {layer}",
         )
     await _set_layer(
         session,

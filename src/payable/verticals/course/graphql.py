@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import strawberry
 
-from payable.core import permissions
-from payable.graphql.booking_inputs import BookingInputBase, basics
-from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
+from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.errors import CommonRefusal
+from payable.core.permissions import Action
+from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
+from payable.graphql.bookings.payload import booking_payload
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.types.booking import PayableBooking, booking_id
 from payable.verticals.course import changes, models, service
+from payable.verticals.course.refusals import CourseRefusal
 
 AccessStatus = strawberry.enum(models.AccessStatus, name="AccessStatus")
 
@@ -59,25 +64,21 @@ class CreateCourseEnrollmentInput(BookingInputBase):
 
 @strawberry.type
 class CourseMutations:
-    @strawberry.mutation(description="Enroll a student; access opens after verified payment.")
-    async def create_course_enrollment(
-        self,
-        info: strawberry.Info,
-        input: CreateCourseEnrollmentInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
+    @mutation(
+        role=Action.CREATE_BOOKING,
+        answer=booking_payload,
+        refusals=(*CREATE_REFUSALS, CommonRefusal.INVALID_PERIOD),
+        description="Enroll a student; access opens after verified payment.",
+    )
+    async def create_course_enrollment(call: Call, input: CreateCourseEnrollmentInput) -> uuid.UUID:
         enrollment = service.Enrollment(
             input.student_id, input.course_id, input.group_id, input.period_start, input.period_end
         )
-        return await booking_payload(
-            info,
-            permission=permissions.Action.CREATE_BOOKING,
-            operation="createCourseEnrollment",
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: service.create(
-                session=session, principal=principal, basics=basics(input), enrollment=enrollment
-            ),
+        return await service.create(
+            session=call.session,
+            principal=call.principal,
+            basics=basics(input),
+            enrollment=enrollment,
         )
 
 
@@ -106,87 +107,60 @@ class OverrideAccessInput:
 
 @strawberry.type
 class CourseChangeMutations:
-    @strawberry.mutation(description="Move the student to another group; payments stay attached.")
-    async def transfer_enrollment(
-        self,
-        info: strawberry.Info,
-        input: TransferEnrollmentInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="transferEnrollment",
-            permission=permissions.Action.CHANGE_BOOKING,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.transfer(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                group_id=input.group_id,
-                reason=input.reason,
-            ),
-        )
-
-    @strawberry.mutation(description="Pause: access is suspended until resumed.")
-    async def pause_enrollment(
-        self,
-        info: strawberry.Info,
-        input: EnrollmentChangeInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="pauseEnrollment",
-            permission=permissions.Action.PAUSE_ACCESS,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.pause(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                reason=input.reason,
-            ),
-        )
-
-    @strawberry.mutation(description="Resume: access returns if verified money covers it.")
-    async def resume_enrollment(
-        self,
-        info: strawberry.Info,
-        input: EnrollmentChangeInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="resumeEnrollment",
-            permission=permissions.Action.PAUSE_ACCESS,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.resume(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                reason=input.reason,
-            ),
-        )
-
-    @strawberry.mutation(
-        description="A manager grants or revokes access by hand, or lifts that (MANUAL_OVERRIDE)."
+    @mutation(
+        role=Action.CHANGE_BOOKING,
+        answer=booking_payload,
+        refusals=(*CHANGING, BookingRefusal.NO_CHANGE, BookingRefusal.INVALID_FIELD),
+        description="Move the student to another group; payments stay attached.",
     )
-    async def override_access(
-        self, info: strawberry.Info, input: OverrideAccessInput, idempotency_key: str | None = None
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="overrideAccess",
-            permission=permissions.Action.OVERRIDE_ACCESS,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.override_access(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                access=models.AccessStatus(input.access_status),
-                reason=input.reason,
-            ),
+    async def transfer_enrollment(call: Call, input: TransferEnrollmentInput) -> uuid.UUID:
+        return await changes.transfer(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            group_id=input.group_id,
+            reason=input.reason,
+        )
+
+    @mutation(
+        role=Action.PAUSE_ACCESS,
+        answer=booking_payload,
+        refusals=(*CHANGING, CourseRefusal.ALREADY_PAUSED),
+        description="Pause: access is suspended until resumed.",
+    )
+    async def pause_enrollment(call: Call, input: EnrollmentChangeInput) -> uuid.UUID:
+        return await changes.pause(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            reason=input.reason,
+        )
+
+    @mutation(
+        role=Action.PAUSE_ACCESS,
+        answer=booking_payload,
+        refusals=(*CHANGING, CourseRefusal.NOT_PAUSED),
+        description="Resume: access returns if verified money covers it.",
+    )
+    async def resume_enrollment(call: Call, input: EnrollmentChangeInput) -> uuid.UUID:
+        return await changes.resume(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            reason=input.reason,
+        )
+
+    @mutation(
+        role=Action.OVERRIDE_ACCESS,
+        answer=booking_payload,
+        refusals=(*CHANGING, BookingRefusal.NO_CHANGE, CourseRefusal.INVALID_ACCESS),
+        description="A manager grants or revokes access by hand, or lifts that (MANUAL_OVERRIDE).",
+    )
+    async def override_access(call: Call, input: OverrideAccessInput) -> uuid.UUID:
+        return await changes.override_access(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            access=models.AccessStatus(input.access_status),
+            reason=input.reason,
         )

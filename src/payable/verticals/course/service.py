@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import dates
 from payable.bookings import service as bookings
-from payable.core.errors import DomainError
+from payable.core.errors import CommonRefusal
 from payable.core.principal import Principal
 from payable.verticals import registry
 from payable.verticals.course.models import KIND, AccessStatus, CourseEnrollment
@@ -30,9 +30,7 @@ class Enrollment:
         for name in ("student_id", "course_id", "group_id"):
             require_text(getattr(self, name), name)
         if self.period_end < self.period_start:
-            raise DomainError(
-                "INVALID_PERIOD", "periodEnd must not be before periodStart", "periodEnd"
-            )
+            raise CommonRefusal.INVALID_PERIOD.error("periodEnd")
 
 
 async def create(

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payable.bookings import changes, dates, pricing
 from payable.bookings.lifecycle import ChangeCause
 from payable.bookings.models import Booking
-from payable.core import permissions
-from payable.core.errors import DomainError
+from payable.bookings.refusals import BookingRefusal
 from payable.core.money import parse_amount
 from payable.core.principal import Principal
 from payable.timeline.events import EventType
 from payable.verticals import registry
 from payable.verticals.tour.models import KIND, TourBooking
+from payable.verticals.tour.refusals import TourRefusal
 
 
 async def _open(
@@ -28,7 +28,6 @@ async def _open(
         principal=principal,
         booking_id=booking_id,
         vertical=registry.get(KIND),
-        action=permissions.Action.CHANGE_BOOKING,
         reason=reason,
     )
 
@@ -45,7 +44,7 @@ async def transfer(
     """Another departure date; the money, links and payments stay with the booking."""
     booking, reason, tour = await _open(session, principal, booking_id, reason)
     if tour.tour_date == new_date:
-        raise DomainError("NO_CHANGE", "the booking is already on that date", "newTourDate")
+        raise BookingRefusal.NO_CHANGE.error("newTourDate", "the booking is already on that date")
     dates.day_not_past(new_date, "newTourDate")
     before = changes.snapshot(tour, "tour_date")
     tour.tour_date = new_date
@@ -75,12 +74,12 @@ async def adjust_participants(
     """More people add an installment for the difference; fewer leave the money paid and show
     the excess as refundable. The price follows per participant unless ``new_price`` is given."""
     if participant_count < 1:
-        raise DomainError(
-            "INVALID_PARTICIPANT_COUNT", "participantCount must be at least 1", "participantCount"
-        )
+        raise TourRefusal.INVALID_PARTICIPANT_COUNT.error("participantCount")
     booking, reason, tour = await _open(session, principal, booking_id, reason)
     if participant_count == tour.participant_count:
-        raise DomainError("NO_CHANGE", "that is the current participant count", "participantCount")
+        raise BookingRefusal.NO_CHANGE.error(
+            "participantCount", "that is the current participant count"
+        )
     if new_price is None:
         each = booking.price / tour.participant_count
         price = (each * participant_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -12,11 +12,10 @@ from payable.bookings import lifecycle
 from payable.bookings.enums import LIVE, BookingStatus
 from payable.bookings.lifecycle import ChangeCause
 from payable.bookings.models import Booking
-from payable.core import permissions
-from payable.core.errors import DomainError
 from payable.core.principal import Principal
 from payable.core.text import require_reason
 from payable.verticals.tour.models import TourBooking
+from payable.verticals.tour.refusals import TourRefusal
 
 
 async def cancel_departure(
@@ -29,7 +28,6 @@ async def cancel_departure(
     cause: ChangeCause,
 ) -> list[uuid.UUID]:
     """Cancel every live booking of one departure in one transaction, each with its own event."""
-    permissions.require(principal, permissions.Action.CANCEL_DEPARTURE)
     reason = require_reason(reason)
     rows = (
         await session.execute(
@@ -52,7 +50,5 @@ async def cancel_departure(
         )
         cancelled.append(booking.id)
     if not cancelled:
-        raise DomainError(
-            "NO_LIVE_BOOKINGS", "no live bookings for that package and date", "packageId"
-        )
+        raise TourRefusal.NO_LIVE_BOOKINGS.error("packageId")
     return cancelled

@@ -11,16 +11,21 @@ from decimal import Decimal
 import strawberry
 
 from payable.bookings.lifecycle import ChangeCause as DomainCause
+from payable.bookings.refusals import CHANGING
 from payable.core import permissions
-from payable.graphql import guard, mutation
+from payable.graphql import guard
 from payable.graphql.context import ctx
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.mutations.runner import Outcome
 from payable.graphql.types.booking import PayableBooking, to_graphql
 from payable.graphql.types.causes import ChangeCause
 from payable.graphql.types.common import Money, UserError
 from payable.graphql.types.refunds import Refund
 from payable.refunds import service as refunds
+from payable.refunds.refusals import RefundRefusal
 from payable.verticals.tour import closing, departures
 from payable.verticals.tour.graphql import TourBooking
+from payable.verticals.tour.refusals import TourRefusal
 
 
 @strawberry.type(
@@ -120,59 +125,54 @@ class DeparturePayload:
     )
 
 
+async def _departure_payload(call: Call, outcome: Outcome) -> DeparturePayload:
+    if outcome.errors:
+        return DeparturePayload(bookings=[], errors=outcome.errors)
+    # A replayed key knows only the first booking it cancelled.
+    cancelled, requested = call.kept if call.kept else ([outcome.result_id], [])
+    loaders = call.context.loaders
+    views = await loaders.booking.load_many(cancelled)
+    rows = await loaders.refund.load_many(requested)
+    return DeparturePayload(
+        bookings=[to_graphql(v) for v in views],
+        errors=[],
+        refunds=[Refund(row=r) for r in rows],
+    )
+
+
 @strawberry.type
 class TourDepartureMutations:
-    @strawberry.mutation(
+    @mutation(
+        role=permissions.Action.CANCEL_DEPARTURE,
+        answer=_departure_payload,
+        refusals=(
+            *CHANGING,
+            TourRefusal.NO_LIVE_BOOKINGS,
+            RefundRefusal.NOTHING_TO_REFUND,
+            RefundRefusal.REFUND_EXCEEDS_REFUNDABLE,
+        ),
         description="Cancel every live booking of one package and date at once (e.g. weather),"
-        " each with its own event and refund path, in one transaction."
+        " each with its own event and refund path, in one transaction.",
     )
-    async def cancel_tour_departure(
-        self,
-        info: strawberry.Info,
-        input: CancelTourDepartureInput,
-        idempotency_key: str | None = None,
-    ) -> DeparturePayload:
-        cancelled: list[uuid.UUID] = []
+    async def cancel_tour_departure(call: Call, input: CancelTourDepartureInput) -> uuid.UUID:
+        cancelled = await closing.cancel_departure(
+            session=call.session,
+            principal=call.principal,
+            package_id=input.package_id,
+            tour_date=input.tour_date,
+            reason=input.reason,
+            cause=DomainCause(input.cause),
+        )
         requested: list[uuid.UUID] = []
-
-        async def action(session, principal):  # type: ignore[no-untyped-def]
-            ids = await closing.cancel_departure(
-                session=session,
-                principal=principal,
-                package_id=input.package_id,
-                tour_date=input.tour_date,
-                reason=input.reason,
-                cause=DomainCause(input.cause),
-            )
-            cancelled.extend(ids)
-            if input.request_refunds:
-                for booking in ids:
-                    requested.extend(
-                        await refunds.request_quoted(
-                            session=session,
-                            principal=principal,
-                            booking_id=booking,
-                            reason=input.reason,
-                        )
+        if input.request_refunds:
+            for booking in cancelled:
+                requested.extend(
+                    await refunds.request_quoted(
+                        session=call.session,
+                        principal=call.principal,
+                        booking_id=booking,
+                        reason=input.reason,
                     )
-            return ids[0]
-
-        outcome = await mutation.run(
-            info,
-            operation="cancelTourDeparture",
-            permission=permissions.Action.CANCEL_DEPARTURE,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=action,
-        )
-        if outcome.errors:
-            return DeparturePayload(bookings=[], errors=outcome.errors)
-        # A replayed key knows only the first booking it cancelled.
-        loaders = ctx(info).loaders
-        views = await loaders.booking.load_many(cancelled or [outcome.result_id])
-        rows = await loaders.refund.load_many(requested)
-        return DeparturePayload(
-            bookings=[to_graphql(v) for v in views],
-            errors=[],
-            refunds=[Refund(row=r) for r in rows],
-        )
+                )
+        call.kept = [cancelled, requested]
+        return cancelled[0]

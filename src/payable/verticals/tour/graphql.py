@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
 import strawberry
 
 from payable.bookings import lifecycle
-from payable.core import permissions
-from payable.graphql.booking_inputs import BookingInputBase, basics
-from payable.graphql.booking_mutations import booking_payload
-from payable.graphql.types.booking import BookingPayload, PayableBooking, booking_id
+from payable.bookings.refusals import CHANGING, BookingRefusal
+from payable.core.errors import CommonRefusal
+from payable.core.permissions import Action
+from payable.graphql.bookings.inputs import CREATE_REFUSALS, BookingInputBase, basics
+from payable.graphql.bookings.payload import booking_payload
+from payable.graphql.mutations.declaration import Call, mutation
+from payable.graphql.types.booking import PayableBooking, booking_id
 from payable.graphql.types.causes import ChangeCause
 from payable.verticals.tour import changes, models, service
+from payable.verticals.tour.refusals import TourRefusal
 
 
 @strawberry.type(description="Participants on a tour package's departure date.")
@@ -58,13 +63,17 @@ class CreateTourBookingInput(BookingInputBase):
 
 @strawberry.type
 class TourMutations:
-    @strawberry.mutation(description="Book a tour; by default a deposit now and the balance later.")
-    async def create_tour_booking(
-        self,
-        info: strawberry.Info,
-        input: CreateTourBookingInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
+    @mutation(
+        role=Action.CREATE_BOOKING,
+        answer=booking_payload,
+        refusals=(
+            *CREATE_REFUSALS,
+            TourRefusal.INVALID_PARTICIPANT_COUNT,
+            TourRefusal.INVALID_SCHEDULE,
+        ),
+        description="Book a tour; by default a deposit now and the balance later.",
+    )
+    async def create_tour_booking(call: Call, input: CreateTourBookingInput) -> uuid.UUID:
         tour = service.Tour(
             input.tour_date,
             input.package_id,
@@ -73,15 +82,12 @@ class TourMutations:
             input.source_channel,
         )
         terms = service.DepositTerms(input.deposit_amount, input.balance_due_date)
-        return await booking_payload(
-            info,
-            permission=permissions.Action.CREATE_BOOKING,
-            operation="createTourBooking",
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: service.create(
-                session=session, principal=principal, basics=basics(input), tour=tour, terms=terms
-            ),
+        return await service.create(
+            session=call.session,
+            principal=call.principal,
+            basics=basics(input),
+            tour=tour,
+            terms=terms,
         )
 
 
@@ -105,48 +111,40 @@ class AdjustTourParticipantsInput:
 
 @strawberry.type
 class TourChangeMutations:
-    @strawberry.mutation(description="Move to another departure date (e.g. WEATHER).")
-    async def transfer_tour(
-        self, info: strawberry.Info, input: TransferTourInput, idempotency_key: str | None = None
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="transferTour",
-            permission=permissions.Action.CHANGE_BOOKING,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.transfer(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                new_date=input.new_tour_date,
-                reason=input.reason,
-                cause=lifecycle.ChangeCause(input.cause),
-            ),
+    @mutation(
+        role=Action.CHANGE_BOOKING,
+        answer=booking_payload,
+        refusals=(*CHANGING, BookingRefusal.NO_CHANGE, BookingRefusal.DATE_IN_PAST),
+        description="Move to another departure date (e.g. WEATHER).",
+    )
+    async def transfer_tour(call: Call, input: TransferTourInput) -> uuid.UUID:
+        return await changes.transfer(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            new_date=input.new_tour_date,
+            reason=input.reason,
+            cause=lifecycle.ChangeCause(input.cause),
         )
 
-    @strawberry.mutation(
+    @mutation(
+        role=Action.CHANGE_BOOKING,
+        answer=booking_payload,
+        refusals=(
+            *CHANGING,
+            BookingRefusal.NO_CHANGE,
+            CommonRefusal.INVALID_AMOUNT,
+            TourRefusal.INVALID_PARTICIPANT_COUNT,
+        ),
         description="More participants add an installment for the difference; fewer leave the"
-        " money paid and show the excess as refundable."
+        " money paid and show the excess as refundable.",
     )
-    async def adjust_tour_participants(
-        self,
-        info: strawberry.Info,
-        input: AdjustTourParticipantsInput,
-        idempotency_key: str | None = None,
-    ) -> BookingPayload:
-        return await booking_payload(
-            info,
-            operation="adjustTourParticipants",
-            permission=permissions.Action.CHANGE_BOOKING,
-            request=input,
-            idempotency_key=idempotency_key,
-            action=lambda session, principal: changes.adjust_participants(
-                session=session,
-                principal=principal,
-                booking_id=booking_id(input.booking_id),
-                participant_count=input.participant_count,
-                reason=input.reason,
-                new_price=input.new_price,
-            ),
+    async def adjust_tour_participants(call: Call, input: AdjustTourParticipantsInput) -> uuid.UUID:
+        return await changes.adjust_participants(
+            session=call.session,
+            principal=call.principal,
+            booking_id=booking_id(input.booking_id),
+            participant_count=input.participant_count,
+            reason=input.reason,
+            new_price=input.new_price,
         )

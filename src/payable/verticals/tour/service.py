@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings import dates, schedule
 from payable.bookings import service as bookings
+from payable.bookings.refusals import BookingRefusal
 from payable.core import clock, text
-from payable.core.errors import DomainError
 from payable.core.money import MalformedAmount
 from payable.core.principal import Principal
 from payable.verticals import registry
 from payable.verticals.fields import require_text
 from payable.verticals.tour.models import KIND, TourBooking
+from payable.verticals.tour.refusals import TourRefusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +33,7 @@ class Tour:
     def validate(self) -> None:
         require_text(self.package_id, "package_id")
         if self.participant_count < 1:
-            raise DomainError(
-                "INVALID_PARTICIPANT_COUNT",
-                "participantCount must be at least 1",
-                "participantCount",
-            )
+            raise TourRefusal.INVALID_PARTICIPANT_COUNT.error("participantCount")
         for name in ("manager_reference", "source_channel"):
             value = getattr(self, name)
             if value is not None:
@@ -64,20 +61,16 @@ async def create(
     dates.day_not_past(tour.tour_date, "tourDate")
     today = clock.today()
     if terms.balance_due is not None and terms.balance_due > tour.tour_date:
-        raise DomainError(
-            "DUE_AFTER_SERVICE", "balanceDueDate is after the tour date", "balanceDueDate"
-        )
+        raise BookingRefusal.DUE_AFTER_SERVICE.error("balanceDueDate")
     if terms.deposit is None:
         if terms.balance_due is not None:
-            raise DomainError(
-                "INVALID_SCHEDULE", "balanceDueDate needs a depositAmount", "balanceDueDate"
+            raise TourRefusal.INVALID_SCHEDULE.error(
+                "balanceDueDate", "balanceDueDate needs a depositAmount"
             )
         planned = basics.schedule(today)
     elif basics.installments is not None:
-        raise DomainError(
-            "INVALID_SCHEDULE",
-            "give either depositAmount or installments, not both",
-            "depositAmount",
+        raise TourRefusal.INVALID_SCHEDULE.error(
+            "depositAmount", "give either depositAmount or installments, not both"
         )
     else:
         planned = schedule.deposit_and_balance(

@@ -1,0 +1,1 @@
+"""GraphQL face of bookings: create inputs, the list filter, the payload, ending, discounts."""

@@ -1,0 +1,1 @@
+"""GraphQL face of payments: payment links and held money."""

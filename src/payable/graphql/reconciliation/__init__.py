@@ -1,0 +1,1 @@
+"""GraphQL face of gateway reports and reconciliation."""

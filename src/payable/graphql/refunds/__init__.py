@@ -1,0 +1,1 @@
+"""GraphQL face of refunds: requests, decisions, the refund quote."""

@@ -1,0 +1,1 @@
+"""GraphQL face of the tenant's own rules and gateways."""

@@ -1,0 +1,1 @@
+"""GraphQL face of what people write on a booking's timeline."""

@@ -1,0 +1,14 @@
+"""Refusals of gateway reports and reconciliation (codes are part of the API)."""
+
+from __future__ import annotations
+
+import enum
+
+from payable.core.errors import Refusal
+
+
+@enum.unique
+class ReconciliationRefusal(Refusal):
+    UNKNOWN_PROVIDER = "no report format for that gateway"
+    MALFORMED_REPORT = "the file is not a report of the named format"
+    NO_REPORT = "no report of that gateway and day was imported"

@@ -1,0 +1,1 @@
+"""The API layer (src/payable/graphql): schema, limits, roles, declarations, catalogues."""

@@ -1,0 +1,1 @@
+"""Bookings: creation, changes, closing, finding, and what the database refuses."""

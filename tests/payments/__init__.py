@@ -1,0 +1,1 @@
+"""Payment links, callbacks, verification, held money, and their factories."""

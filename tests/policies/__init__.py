@@ -1,0 +1,1 @@
+"""Cancellation policies and refund quotes."""

@@ -1,0 +1,1 @@
+"""Each real gateway against its fake: ArCa, Ameriabank, Idram, Telcell."""

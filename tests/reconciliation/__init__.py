@@ -1,0 +1,1 @@
+"""Gateway reports and reconciliation."""

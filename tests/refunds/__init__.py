@@ -1,0 +1,1 @@
+"""Refunds: requests, decisions, exactly-once execution."""

@@ -1,0 +1,1 @@
+"""Daily summaries, month closes, the accounting export."""

@@ -1,0 +1,1 @@
+"""The server and its tools: CLI, doctor, serving, logs, metrics, traces, migrations."""

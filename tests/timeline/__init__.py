@@ -1,0 +1,1 @@
+"""Timelines, notes and live subscriptions."""

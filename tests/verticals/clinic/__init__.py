@@ -1,0 +1,1 @@
+"""Clinic appointments: slots, and the factory of a valid appointment."""

@@ -1,0 +1,1 @@
+"""Course enrollments: access that follows the money."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks, their factories and a real receiver."""
