@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,7 +90,9 @@ async def _visit(
     paid: bool = True,
 ) -> str:
     """A one-hour visit that began ``started_hours_ago``, paid unless told otherwise."""
-    data = clinic_input(**_slot(100 - started_hours_ago))
+    # Its own specialist: visits made seconds apart and moved back by the same hours could
+    # otherwise overlap by the seconds between them.
+    data = clinic_input(**_slot(100 - started_hours_ago), specialistId=f"dr-{uuid.uuid4().hex}")
     booking_id = await (
         _paid(api, client, CREATE_CLINIC, data) if paid else _create(api, CREATE_CLINIC, data)
     )
