@@ -20,7 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from payable import heap, tracing
+from payable import heap, production, tracing
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
 from payable.db.engine import Database, asyncpg_dsn
@@ -34,7 +34,6 @@ from payable.logging import configure as configure_logging
 from payable.metrics import endpoint as metrics
 from payable.payments import workers
 from payable.providers.registry import Providers
-from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
 from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
@@ -42,8 +41,10 @@ from payable.timeline.hub import EventHub
 from payable.web import exports, graphiql, payment_forms, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
+from payable.web.cors import cors
 from payable.web.outage import OutageAsUnavailable
 from payable.web.rate_limit import Limiter, RateLimit
+from payable.web.security_headers import SecurityHeaders
 
 log = structlog.get_logger("payable.app")
 
@@ -60,7 +61,7 @@ class PayableGraphQL(GraphQL):
     ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
             keep_alive_interval=15,
             multipart_uploads_enabled=True,  # importProviderReport takes the report as a file
@@ -191,7 +192,7 @@ def create_app(
     span_exporter: SpanExporter | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
-    sandbox_guard.check(settings)  # before anything opens: production never takes test money
+    production.check(settings, jwt_secret)  # before anything opens: never serve unsafely
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
     hub = EventHub(
@@ -249,7 +250,7 @@ def create_app(
             metrics.route(db, hub, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            graphiql.assets(),
+            *([graphiql.assets()] if settings.graphiql_enabled else []),
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
@@ -260,6 +261,8 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(AccessLog),
+            Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
+            *cors(settings),  # before the rate limit: a refusal carries CORS headers too
             Middleware(OutageAsUnavailable),
             Middleware(RateLimit, limiter=limiter),
             Middleware(

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from payable.graphql.document_cache import DocumentCache
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
+from payable.graphql.introspection import IntrospectionSwitch
 from payable.graphql.lifecycle_mutations import LifecycleMutations
 from payable.graphql.operations import OperationMutations, OperationQueries
 from payable.graphql.payment_mutations import PaymentMutations
@@ -109,6 +110,7 @@ def build_schema() -> strawberry.Schema:
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,
             RequestLimits,  # before the cache: every request's text is scanned and measured
+            IntrospectionSwitch,
             DocumentCache,  # parse and validate once per document text
             CloseReadSession,
             mask_bugs,
