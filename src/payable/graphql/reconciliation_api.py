@@ -184,6 +184,10 @@ class ReconciliationMutations:
         upload: Any = file
         try:
             permissions.require(principal, permissions.Action.RECONCILE)
+            if not hasattr(upload, "file"):  # the scalar takes any value: a string is no file
+                raise DomainError(
+                    "INVALID_FILE", "send the report as a multipart file upload", field="file"
+                )
             imported = await importer.import_report(
                 db=context.db,
                 tenant_id=principal.tenant_id,
