@@ -564,26 +564,6 @@ async def test_return_after_paying_verifies_by_lookup(
     assert (await _request_row(db, link["id"]))["status"] == "PAID"
 
 
-async def test_returns_in_a_burst_ask_the_gateway_once(
-    api: Api,
-    client: httpx.AsyncClient,
-    db: asyncpg.Connection,
-    app: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Rule: anyone can open a return URL; a burst of opens is one gateway lookup, not one each."""
-    monkeypatch.setattr(app.state.settings, "sandbox_callback", "drop")
-    booking_id = await _clinic(api)
-    link = await request_link(api, booking_id)
-    answer = await pay_on_page(client, link["paymentUrl"])
-
-    pages = [await client.get(answer.headers["location"]) for _ in range(5)]
-
-    assert all("Payment confirmed" in page.text for page in pages)
-    order = uuid.UUID(link["providerOrderId"])
-    assert await db.fetchval("SELECT lookups FROM sandbox_orders WHERE id = $1", order) == 1
-
-
 @pytest.mark.parametrize("path", [f"/payments/return/{uuid.uuid4()}", "/payments/return/nope"])
 async def test_return_for_an_unknown_request_is_404(client: httpx.AsyncClient, path: str) -> None:
     """Rule: an unknown return URL is a 404."""

@@ -1,23 +1,19 @@
 """Where the customer's browser lands after the gateway: it shows, it never decides.
 
 The return itself proves nothing (anyone can open the URL); it only prompts a server-side
-status lookup, whose answer is what the page shows. Anyone may open it as often as they like,
-so a link looked at in the last few seconds (by this page, a callback or a worker) is shown as
-it stands, without asking the gateway again.
+status lookup, whose answer is what the page shows.
 """
 
 from __future__ import annotations
 
 import html
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from payable.core import clock
 from payable.payments import lookup
 from payable.payments.enums import PaymentRequestStatus as Status
 from payable.payments.models import PaymentRequest
@@ -29,7 +25,6 @@ _MESSAGES = {
     Status.CANCELLED.value: "This payment link was cancelled.",
 }
 _CONFIRMING = "Your payment is being confirmed. This page does not need to stay open."
-RECHECK_AFTER = timedelta(seconds=5)
 
 
 async def landed(request: Request) -> Response:
@@ -42,9 +37,9 @@ async def landed(request: Request) -> Response:
         found = await session.scalar(select(PaymentRequest).where(PaymentRequest.id == request_id))
     if found is None:
         return HTMLResponse("<h1>Unknown payment</h1>", status_code=404)
-    if found.checked_at is None or found.checked_at <= clock.now() - RECHECK_AFTER:
-        provider = request.app.state.providers.by_name(found.provider)
-        await lookup.check(db=db, provider=provider, request_id=request_id)
+    await lookup.check(
+        db=db, provider=request.app.state.providers.by_name(found.provider), request_id=request_id
+    )
     async with db.session() as session:
         status = await session.scalar(
             select(PaymentRequest.status).where(PaymentRequest.id == request_id)
