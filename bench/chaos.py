@@ -306,26 +306,31 @@ async def chaos(
         turn += 1
 
 
-async def settle(url: str, seconds: float) -> int:
+async def settle(url: str, seconds: float) -> dict[str, int]:
     """Wait until no work is left for the workers (or time is up); what is still left."""
-    left = -1
+    left: dict[str, int] = {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         connection = await asyncpg.connect(url)
         try:
-            left = await connection.fetchval(
+            row = await connection.fetchrow(
                 """SELECT
                   (SELECT count(*) FROM sandbox_orders o
                      JOIN payment_requests r ON r.provider_order_id = o.id::text
                      WHERE o.captured > 0
                        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_request_id = r.id))
-                + (SELECT count(*) FROM refunds WHERE status IN ('APPROVED', 'PROCESSING'))
-                + (SELECT count(*) FROM provider_callbacks WHERE status = 'RECEIVED')"""
+                    AS "captured money not in our books",
+                  (SELECT count(*) FROM refunds WHERE status IN ('APPROVED', 'PROCESSING'))
+                    AS "refunds not settled",
+                  (SELECT count(*) FROM provider_callbacks WHERE status = 'RECEIVED')
+                    AS "callbacks still RECEIVED"
+                """
             )
         finally:
             await connection.close()
-        if left == 0:
-            return 0
+        left = {name: count for name, count in row.items() if count}
+        if not left:
+            break
         await asyncio.sleep(2)
     return left
 
@@ -417,6 +422,7 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         print(f"load: {ledger.stories} stories in {time.monotonic() - started:.0f} s")
         left = await settle(postgres.url, args.settle)
         failed = await check(postgres.url, ledger)
+        failed += [f"{count} {what} after {args.settle:.0f} s" for what, count in left.items()]
     finally:
         server.stop()
         postgres.stop()
@@ -427,7 +433,7 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         f" {len(ledger.refunds)} refund requests, {len(ledger.approved)} approvals"
     )
     print("stories given up at:", dict(ledger.gave_up) or "none")
-    print(f"work left for the workers after {args.settle:.0f} s: {left}")
+    print(f"work left for the workers after {args.settle:.0f} s: {left or 'none'}")
     log = (folder / "server.log").read_text(errors="replace").splitlines()
     levels = Counter(_level(line) for line in log)
     print(f"server log: {len(log)} lines by level {dict(levels)}")

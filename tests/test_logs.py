@@ -149,3 +149,38 @@ asyncio.run(main())
     assert 'File "<string>", line 15, in main' in record["traceback"]  # where it happened
     assert CALLER_VALUE not in line
     assert "[parameters:" not in line and "invalid input" not in line  # SQLAlchemy's, asyncpg's
+
+
+def test_an_outage_in_a_background_round_is_one_warning_without_a_traceback() -> None:
+    """The database going away is expected now and then: a worker says so in one line."""
+    program = """
+import asyncio
+from payable.db.engine import Database
+from payable.idempotency import sweeper
+from payable.logging import configure
+
+configure()
+
+async def main() -> None:
+    db = Database("postgresql://payable@127.0.0.1:1/payable", pool_size=1)  # nothing listens
+    try:
+        await asyncio.wait_for(sweeper.run(db, interval_seconds=60), timeout=3)
+    except TimeoutError:
+        pass
+    finally:
+        await db.dispose()
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    record = json.loads(line)
+    assert {k: record[k] for k in ("event", "level", "database")} == {
+        "event": "idempotency sweep failed",
+        "level": "warning",
+        "database": "unavailable",
+    }
+    assert "traceback" not in record and "Traceback" not in line
