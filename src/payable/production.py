@@ -30,7 +30,7 @@ def problems(settings: Settings, jwt_secret: str | None) -> Iterator[str]:
         yield sandbox
     if settings.environment != "production":
         return
-    if not _public(settings):
+    if not is_public(settings):
         yield (
             f"Refusing to start in production: PAYABLE_PUBLIC_URL is {settings.public_url!r}, an"
             " address payers' browsers and gateways cannot reach, so payment links and callbacks"
@@ -57,7 +57,8 @@ def check(settings: Settings, jwt_secret: str | None) -> None:
         raise RefusedToStart(reason)
 
 
-def _public(settings: Settings) -> bool:
+def is_public(settings: Settings) -> bool:
+    """Whether PAYABLE_PUBLIC_URL was set to an address others can reach."""
     if "public_url" not in settings.model_fields_set:
         return False  # the default names this machine's loopback
     parts = urlsplit(settings.public_url)
