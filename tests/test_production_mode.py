@@ -220,8 +220,10 @@ async def test_a_page_keeps_its_own_policy_and_plain_http_gets_no_hsts(server: C
         ({"public_url": "http://0.0.0.0:8000"}, JWT_SECRET, "PAYABLE_PUBLIC_URL"),
         ({"public_url": "http://localhost"}, JWT_SECRET, "PAYABLE_PUBLIC_URL"),
         ({}, "short-secret", "PAYABLE_JWT_SECRET is unset or shorter than 32"),
+        ({}, "CHANGE-ME-example-jwt-secret-0123456789abcdef", "PAYABLE_JWT_SECRET is an example"),
+        ({"metrics_token": "change-me-metrics"}, JWT_SECRET, "PAYABLE_METRICS_TOKEN is an example"),
     ],
-    ids=["no public url", "wildcard host", "loopback", "short secret"],
+    ids=["no public url", "wildcard host", "loopback", "short secret", "example", "metrics"],
 )
 def test_production_refuses_to_start_without_a_public_url_or_a_real_secret(
     database_url: str, values: dict[str, Any], secret: str, names: str

@@ -6,6 +6,7 @@ here (the sandbox guard aside): `make run` needs no settings at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -15,6 +16,8 @@ from payable.settings import Settings
 # HS256 with a shorter key is guessable offline from any one token (RFC 7518 asks >= 256 bits).
 MIN_SECRET_LENGTH = 32
 _ESCAPE = "or set PAYABLE_ENV=development (or demo) for a test server"
+# Example files mark the values to replace so; one left in place is published, not secret.
+_PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
 # Addresses a server listens on or reaches itself by, which no payer's browser or gateway can.
 _NOT_PUBLIC = {"0.0.0.0", "::", "localhost", "127.0.0.1", "::1"}
 
@@ -42,6 +45,16 @@ def problems(settings: Settings, jwt_secret: str | None) -> Iterator[str]:
             f" {MIN_SECRET_LENGTH} characters, so tokens could be forged; set a random one"
             f" (python -c 'import secrets; print(secrets.token_urlsafe(48))'), {_ESCAPE}."
         )
+    metrics = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    for name, value in (
+        ("PAYABLE_JWT_SECRET", jwt_secret or ""),
+        ("PAYABLE_METRICS_TOKEN", metrics),
+    ):
+        if _PLACEHOLDER.search(value):
+            yield (
+                f"Refusing to start in production: {name} is an example file's placeholder"
+                f" (it says CHANGE-ME), published with the file; set a random one, {_ESCAPE}."
+            )
 
 
 def refusal(settings: Settings, jwt_secret: str | None) -> str | None:
