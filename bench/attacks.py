@@ -167,8 +167,10 @@ class Attacks:
 
     async def ten_mb_of_tokens(self) -> tuple[str, str]:
         query = "{ " + "__typename " * 1_000_000 + "}"
-        body = json.dumps({"query": query}).encode()
-        return await raw_post(self.base, "/graphql", body), f"{len(query) / 1e6:.0f} MB"
+        body, offset = json.dumps({"query": query}).encode(), self.log.stat().st_size
+        got = await raw_post(self.base, "/graphql", body)
+        await asyncio.sleep(0.2)
+        return got, f"{len(query) / 1e6:.0f} MB; server logged {self.logged(offset)}"
 
     async def thousand_bookings_aliases(self) -> tuple[str, str]:
         fields = " ".join(f"b{i}: bookings {{ edges {{ node {{ id }} }} }}" for i in range(1000))
@@ -181,7 +183,10 @@ class Attacks:
 
     async def fifty_mb_body(self) -> tuple[str, str]:
         body = b'{"query": "' + b"x" * (50 * 1024 * 1024) + b'"}'
-        return await raw_post(self.base, "/graphql", body), "50 MB"
+        offset = self.log.stat().st_size
+        got = await raw_post(self.base, "/graphql", body)
+        await asyncio.sleep(0.2)
+        return got, f"50 MB; server logged {self.logged(offset)}"
 
     async def _callbacks(self) -> tuple[int, int]:
         row = await self.db.fetchrow(
