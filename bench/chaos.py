@@ -368,6 +368,13 @@ async def check(url: str, ledger: Ledger) -> list[str]:
         )
         if found != len(refunds):
             failed.append(f"{len(refunds) - found} acknowledged refund requests are missing")
+        statuses = await connection.fetch(
+            "SELECT status, failure, count(*) AS n FROM refunds GROUP BY status, failure"
+        )
+        print(
+            "refunds:",
+            ", ".join(f"{r['n']} {r['status']} {r['failure'] or ''}".strip() for r in statuses),
+        )
         orders = await connection.fetch(
             """SELECT o.id, o.captured, o.refunded,
                  (SELECT coalesce(sum(p.amount), 0) FROM payments p
@@ -466,7 +473,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120, help="how long the load runs")
     parser.add_argument("--clients", type=int, default=6, help="stories in flight")
     parser.add_argument("--every", type=float, default=12, help="seconds between breakages")
-    parser.add_argument("--settle", type=float, default=90, help="seconds left to the workers")
+    # An interrupted refund is settled 2 minutes after its attempt (refunds.execution).
+    parser.add_argument("--settle", type=float, default=180, help="seconds left to the workers")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="payable-chaos-"))
     try:
