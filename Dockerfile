@@ -1,7 +1,9 @@
 # payable against an external PostgreSQL:
-#   docker run -e DATABASE_URL=... -e PAYABLE_JWT_SECRET=... -e PAYABLE_DEFAULT_PROVIDER=arca \
+#   docker run -e DATABASE_URL=... -e PAYABLE_JWT_SECRET=... -e PAYABLE_PUBLIC_URL=https://... \
+#     -e PAYABLE_DEFAULT_PROVIDER=arca \
 #     -e PAYABLE_ARCA_USERNAME=... -e PAYABLE_ARCA_PASSWORD=... -p 8000:8000
-# Production mode: it refuses to start if a tenant would pay through the sandbox test gateway
+# Production mode: it refuses to start if a tenant would pay through the sandbox test gateway,
+# without a public URL, or on a short JWT secret
 # (add -e PAYABLE_ENV=demo for a test deployment).
 FROM python:3.12-slim
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench explore-money
+.PHONY: run test lint format schema bench explore-money fuzz chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,15 @@ explore-money: $(STAMP)
 	PAYABLE_MODEL_EXAMPLES=$${PAYABLE_MODEL_EXAMPLES:-500} \
 	PAYABLE_MODEL_STEPS=$${PAYABLE_MODEL_STEPS:-50} \
 	$(BIN)/pytest -q -x tests/money/test_money_model.py
+
+# Every query and mutation fuzzed at length (CI runs a bounded, fixed few): new random documents
+# each run; prints how many requests were sent and how many were server errors.
+fuzz: $(STAMP)
+	PAYABLE_FUZZ_EXAMPLES=$${PAYABLE_FUZZ_EXAMPLES:-10000} bash -o pipefail -c \
+	  "$(BIN)/pytest -q -s -p no:randomly tests/api_layer/test_fuzz.py | grep -v '\[info'"
+
+# Load on a real `payable serve` and PostgreSQL while the server is killed (SIGKILL) and the
+# database crashed in turn; then no acknowledged write may be missing and no money moved twice.
+# A few minutes; CHAOS_ARGS="--seconds 300 --every 10" for longer.
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)

@@ -21,7 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from payable import background, heap, tracing
+from payable import background, heap, production, tracing
 from payable.bookings import kinds as booking_kinds
 from payable.core.principal import Principal
 from payable.core.tokens import InvalidToken, verify
@@ -35,7 +35,6 @@ from payable.idempotency import sweeper as idempotency_sweeper
 from payable.logging import configure as configure_logging
 from payable.metrics import endpoint as metrics
 from payable.providers.registry import Providers
-from payable.sandbox import guard as sandbox_guard
 from payable.sandbox import pages as sandbox_pages
 from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings, get_settings
@@ -45,8 +44,10 @@ from payable.verticals import registry
 from payable.web import exports, graphiql, payment_forms, returns, webhooks
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
+from payable.web.cors import cors
 from payable.web.outage import OutageAsUnavailable
 from payable.web.rate_limit import Limiter, RateLimit
+from payable.web.security_headers import SecurityHeaders
 
 log = structlog.get_logger("payable.app")
 
@@ -64,7 +65,7 @@ class PayableGraphQL(GraphQL):
     ) -> None:
         super().__init__(
             graphql_schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
             keep_alive_interval=15,
             multipart_uploads_enabled=True,  # importProviderReport takes the report as a file
@@ -197,7 +198,7 @@ def create_app(
 ) -> Starlette:
     """``graphql_schema``: one built after registering more verticals (default: the installed)."""
     settings = settings or get_settings()
-    sandbox_guard.check(settings)  # before anything opens: production never takes test money
+    production.check(settings, jwt_secret)  # before anything opens: never serve unsafely
     sandbox_plug.plug_in()
     db = Database(database_url, pool_size=settings.db_pool_size)
     providers = Providers(db, settings)
@@ -260,7 +261,7 @@ def create_app(
             metrics.route(db, hub, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            graphiql.assets(),
+            *([graphiql.assets()] if settings.graphiql_enabled else []),
             *webhooks.routes,
             *exports.routes,
             *returns.routes,
@@ -271,6 +272,8 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(AccessLog),
+            Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
+            *cors(settings),  # before the rate limit: a refusal carries CORS headers too
             Middleware(OutageAsUnavailable),
             Middleware(RateLimit, limiter=limiter),
             Middleware(

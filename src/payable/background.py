@@ -11,6 +11,7 @@ import structlog
 from payable.bookings import completion, due_reminders
 from payable.core import clock
 from payable.db.engine import Database
+from payable.db.outage import log_failure
 from payable.payments import callbacks
 from payable.payments import workers as payments
 from payable.providers.registry import Providers
@@ -35,6 +36,6 @@ async def run(db: Database, providers: Providers, settings: Settings) -> None:
             await callbacks.resume_stalled(db, providers, older_than=older_than)
             await completion.complete_finished(db=db, after=complete_after)
             await webhooks.deliver(db, settings)
-        except Exception:  # a bad round must not end the loop; it is logged and retried
-            log.exception("worker round failed")
+        except Exception as error:  # a bad round must not end the loop; it is logged, retried
+            log_failure(log, "worker round failed", error)
         await asyncio.sleep(settings.worker_interval_seconds)

@@ -65,25 +65,27 @@ def serve(
     """Run the GraphQL server (migrating the database first)."""
     import uvicorn
 
-    from payable import heap
+    from payable import heap, production
     from payable.app import create_app
     from payable.console import ReadyServer, banner
     from payable.db.migrate import upgrade
     from payable.logging import configure
-    from payable.sandbox import guard
     from payable.secrets_store import jwt_secret
 
     settings = get_settings()
-    if "public_url" not in settings.model_fields_set:  # links point at this very server
-        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     if demo and settings.env is None:  # --demo pays with the sandbox: say so, never silently
         settings = settings.model_copy(update={"env": "demo"})
-    refusal = guard.refusal(settings)
+    if "public_url" not in settings.model_fields_set and settings.environment != "production":
+        # Links point at this very server; one listening everywhere is reached at loopback.
+        # Production names its public address itself (payable.production refuses otherwise).
+        reached = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings = settings.model_copy(update={"public_url": f"http://{reached}:{port}"})
+    secret = jwt_secret(settings)
+    refusal = production.refusal(settings, secret)
     if refusal is not None:
         typer.echo(refusal, err=True)
         raise typer.Exit(2)
     configure(settings.log_level)
-    secret = jwt_secret(settings)
     with database_url() as url:
         upgrade(url)
         header = None

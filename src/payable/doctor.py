@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from payable.db.engine import normalize_url
 from payable.db.migrate import alembic_config
+from payable.production import MIN_SECRET_LENGTH, is_public
 from payable.providers import registry as gateways
 from payable.providers.registry import Providers, UnknownProvider
 from payable.sandbox import guard
 from payable.sandbox import plug as sandbox_plug
 from payable.settings import Settings
-
-LOCAL_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,23 @@ def check_settings(settings: Settings) -> Iterator[Finding]:
         yield Finding(False, refusal)
     if settings.environment != "production":
         return
+    # What `payable serve` refuses in production (payable.production), said for an operator.
     if not settings.jwt_secret:
         yield Finding(
             False,
             "PAYABLE_JWT_SECRET is not set; production needs its own secret to sign tokens.",
         )
-    if settings.public_url == LOCAL_URL:
+    elif len(settings.jwt_secret) < MIN_SECRET_LENGTH:
         yield Finding(
             False,
-            f"PAYABLE_PUBLIC_URL is {LOCAL_URL}, which gateways and payers' browsers cannot"
-            " reach; set it to this server's public address.",
+            f"PAYABLE_JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters, so tokens could"
+            " be forged; set a random one.",
+        )
+    if not is_public(settings):
+        yield Finding(
+            False,
+            f"PAYABLE_PUBLIC_URL is {settings.public_url}, which gateways and payers' browsers"
+            " cannot reach; set it to this server's public address.",
         )
     if settings.metrics_token is None:
         yield Finding(

@@ -52,8 +52,15 @@ class Settings(BaseSettings):
     # Traces: off unless set, e.g. http://otel-collector:4318 (OTLP over HTTP).
     otlp_endpoint: str | None = None
 
-    # Where browsers and gateways reach this server (payment pages, return URLs, callbacks).
+    # Where browsers and gateways reach this server (payment pages, return URLs, callbacks);
+    # production refuses to start without it (payable.production).
     public_url: str = "http://127.0.0.1:8000"
+    # Exposure (README, "Production"). GraphiQL and introspection: unset, on outside production
+    # and off in it (introspection follows GraphiQL, which needs it). CORS: the browser origins
+    # allowed to call the API; unset, pages on this machine outside production, none in it.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    cors_origins: list[str] | None = None
     # Payment gateway per tenant slug (JSON object); tenants not named use default_provider.
     default_provider: str = "sandbox"
     tenant_providers: dict[str, str] = {}
@@ -104,6 +111,14 @@ class Settings(BaseSettings):
     @property
     def environment(self) -> Environment:
         return self.env or ("production" if self.database_url else "development")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment != "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.graphiql_enabled
 
     @property
     def sandbox_enabled(self) -> bool:

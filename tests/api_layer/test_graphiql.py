@@ -59,6 +59,8 @@ async def test_graphiql_has_no_token_in_production(database_url: str) -> None:
     settings = Settings(
         env="production",
         default_provider="arca",
+        public_url="https://pay.example.am",
+        graphiql=True,  # off in production unless enabled
         workers_enabled=False,
         arca_username="u",
         arca_password="p",

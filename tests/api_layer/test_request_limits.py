@@ -97,6 +97,20 @@ async def test_the_same_list_many_times_is_refused_by_cost(api: Api) -> None:
     assert error["extensions"]["cost"] == 20 * 100 * (1 + 1 + 1 + 100 * (1 + 1 + 1))
 
 
+async def test_pages_larger_than_any_number_are_refused_by_cost(api: Api) -> None:
+    """Found by fuzzing: `first` far beyond 64 bits made a cost no JSON answer could carry."""
+    huge = "9" * 40
+    page = f"bookings(first: {huge}) {{ edges {{ node {{ timeline(first: {huge}) {{ edges {{"
+    literal = await _refused(api, "{ " + page + " node { id } } } } } } }", "QUERY_TOO_COSTLY")
+    response = await _post(
+        api, "query($n: Int) { bookings(first: $n) { totalCount } }", {"n": 10**30}
+    )
+    [variable] = response.json()["errors"]
+    assert literal["extensions"]["cost"] == 2**53 - 1  # held at the largest exact JSON integer
+    assert "at least 9007199254740991" in literal["message"]
+    assert variable["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 async def test_cost_is_computed_from_variables_and_reported(api: Api) -> None:
     await api.data(CREATE_TOUR, {"input": tour_input()})
     response = await _post(

@@ -477,3 +477,26 @@ async def _rewrite_books(db: asyncpg.Connection, paid, statement: str, counted: 
             paid.booking_uuid,
             counted,
         )
+
+
+async def test_a_report_sent_as_text_instead_of_a_file_is_refused(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    """Found by fuzzing: the Upload scalar takes any value, and a string was a server error."""
+    admin = api.as_role("admin")
+    reports_before = await db.fetchval("SELECT count(*) FROM provider_reports")
+
+    body = await admin.data(IMPORT + DAY, {"provider": "sandbox", "date": _today(), "file": HEADER})
+
+    assert body["importProviderReport"] == {
+        "errors": [
+            {
+                "code": "INVALID_FILE",
+                "field": "file",
+                "message": "send the report as a multipart file upload",
+            }
+        ],
+        "report": None,
+        "reconciliation": None,
+    }
+    assert await db.fetchval("SELECT count(*) FROM provider_reports") == reports_before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -162,3 +163,26 @@ async def test_a_task_without_a_booking_can_be_resolved(api: Api) -> None:
     }
     assert again["errors"] == [{"code": "TASK_RESOLVED", "field": "taskId"}]
     assert await _open_tasks(api) == 0
+
+
+async def test_a_task_is_found_by_its_id_in_its_own_tenant_only(api: Api, app: Any) -> None:
+    # Given a reminder task of tenant A
+    course = await _course_due_yesterday(api)
+    await reminders.remind(db=app.state.db, today=clock.today())
+    (task,) = await _tasks(api)
+    query = """query($id: ID!) { node(id: $id) { id __typename
+      ... on ReviewTask { kind status booking { id } } } }"""
+
+    # When A and another tenant look it up by its global id
+    mine = await api.data(query, {"id": task["id"]})
+    theirs = await api.for_tenant(f"t-{uuid.uuid4().hex[:12]}").data(query, {"id": task["id"]})
+
+    # Then A finds it, the other gets null as for an unknown id
+    assert mine["node"] == {
+        "id": task["id"],
+        "__typename": "ReviewTask",
+        "kind": "REMINDER",
+        "status": "OPEN",
+        "booking": {"id": course},
+    }
+    assert theirs["node"] is None

@@ -105,7 +105,9 @@ def test_development_and_demo_allow_the_sandbox(database_url: str, env: str) -> 
 @pytest.fixture
 async def production(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A production server whose tenants pay through ArCa."""
-    settings = _settings(env="production", default_provider="arca")
+    settings = _settings(
+        env="production", default_provider="arca", public_url="https://pay.example.am"
+    )
     app = create_app(database_url=database_url, jwt_secret=JWT_SECRET, settings=settings)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://payable.test") as http:

@@ -116,6 +116,24 @@ def test_a_broken_setup_gets_one_sentence_per_problem(tmp_path: Path) -> None:
     ]
 
 
+def test_what_serve_refuses_in_production_is_a_problem(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        **GOOD | {"PAYABLE_JWT_SECRET": "short", "PAYABLE_PUBLIC_URL": "http://0.0.0.0:8000"},
+        DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+    )
+
+    done = payable("doctor", env=env, cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1:3] == [
+        "problem  PAYABLE_JWT_SECRET is shorter than 32 characters, so tokens could be forged;"
+        " set a random one.",
+        "problem  PAYABLE_PUBLIC_URL is http://0.0.0.0:8000, which gateways and payers' browsers"
+        " cannot reach; set it to this server's public address.",
+    ]
+
+
 def _newer_than(revision: str) -> list[str]:
     """The migrations after ``revision``, newest first."""
     from alembic.script import ScriptDirectory

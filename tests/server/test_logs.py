@@ -106,3 +106,81 @@ def test_each_request_is_one_json_line_without_tracebacks_or_caller_values(
     ]
     assert requests[2]["cost"] == 3  # a page of 3: first x (1 + nothing more selected)
     assert all(isinstance(r["duration_ms"], float) for r in requests)
+
+
+def test_a_database_error_is_logged_without_its_message_or_sql_parameters(
+    database_url: str,
+) -> None:
+    """A database error's text quotes the row and the statement's parameters: caller data.
+    Logged as a bug is, it keeps its type and frames only."""
+    program = f"""
+import asyncio
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from payable.db.engine import normalize_url
+from payable.logging import configure
+
+configure()
+
+async def main() -> None:
+    engine = create_async_engine(normalize_url({database_url!r}))
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT CAST(:v AS integer)"), {{"v": {CALLER_VALUE!r}}})
+    except Exception as error:
+        structlog.get_logger("payable.graphql").error("unhandled error", exc_info=error)
+    finally:
+        await engine.dispose()
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    record = json.loads(line)
+    assert (record["event"], record["level"], record["error_type"]) == (
+        "unhandled error",
+        "error",
+        "DBAPIError",
+    )
+    assert 'File "<string>", line 15, in main' in record["traceback"]  # where it happened
+    assert CALLER_VALUE not in line
+    assert "[parameters:" not in line and "invalid input" not in line  # SQLAlchemy's, asyncpg's
+
+
+def test_an_outage_in_a_background_round_is_one_warning_without_a_traceback() -> None:
+    """The database going away is expected now and then: a worker says so in one line."""
+    program = """
+import asyncio
+from payable.db.engine import Database
+from payable.idempotency import sweeper
+from payable.logging import configure
+
+configure()
+
+async def main() -> None:
+    db = Database("postgresql://payable@127.0.0.1:1/payable", pool_size=1)  # nothing listens
+    try:
+        await asyncio.wait_for(sweeper.run(db, interval_seconds=60), timeout=3)
+    except TimeoutError:
+        pass
+    finally:
+        await db.dispose()
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    record = json.loads(line)
+    assert {k: record[k] for k in ("event", "level", "database")} == {
+        "event": "idempotency sweep failed",
+        "level": "warning",
+        "database": "unavailable",
+    }
+    assert "traceback" not in record and "Traceback" not in line

@@ -179,6 +179,7 @@ async def test_production_metrics_need_the_token(
         env="production",
         default_provider="arca",
         metrics_token=token,
+        public_url="https://pay.example.am",
         workers_enabled=False,
         arca_username="u",
         arca_password="p",

@@ -55,7 +55,10 @@ async def test_webhooks_and_pages_answer_503_so_they_are_retried(down: httpx.Asy
         "/webhooks/sandbox", content=body, headers=signed_headers(SANDBOX_SECRET, body)
     )
     returned = await down.get(f"/payments/return/{uuid.uuid4()}")
-    assert (callback.status_code, returned.status_code) == (503, 503)
-    assert callback.headers["retry-after"] == returned.headers["retry-after"] == "5"
+    page = await down.get(f"/sandbox/pay/{uuid.uuid4()}")
+    approved = await down.post(f"/sandbox/pay/{uuid.uuid4()}", data={"outcome": "approve"})
+    statuses = [r.status_code for r in (callback, returned, page, approved)]
+    assert statuses == [503, 503, 503, 503]
+    assert {r.headers["retry-after"] for r in (callback, returned, page, approved)} == {"5"}
     assert (await down.get("/healthz")).status_code == 200
     assert (await down.get("/readyz")).status_code == 503

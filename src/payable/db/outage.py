@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlalchemy import exc
 
@@ -17,6 +19,15 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )
+
+
+def log_failure(log: Any, event: str, error: BaseException, **values: object) -> None:
+    """A step that failed: an outage is a warning naming its type (it passes, and a traceback
+    per round says nothing more); anything else is a bug, logged with its frames."""
+    if is_outage(error):
+        log.warning(event, database="unavailable", error_type=type(error).__name__, **values)
+    else:
+        log.error(event, exc_info=error, **values)
 
 
 def is_outage(error: BaseException) -> bool:

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from starlette.responses import Response
 
 from payable.db.engine import Database
+from payable.db.outage import log_failure
 from payable.idempotency import responses
 from payable.idempotency.responses import StoredResponse
 
@@ -53,6 +54,7 @@ async def finish(*, exchange: Exchange, response: Any, db: Database) -> Any:
         await responses.keep(
             db=db, tenant_id=tenant_id, key=key, exchange=exchange.fingerprint, answer=answer
         )
-    except Exception:  # committed already: the client gets its answer, repeats replay by id
-        log.exception("keeping an idempotent answer failed", key=key)
+    except Exception as error:  # committed already: the client gets its answer, repeats replay
+        # by id. The key is the caller's text: not logged.
+        log_failure(log, "keeping an idempotent answer failed", error, tenant_id=str(tenant_id))
     return response

@@ -40,6 +40,9 @@ from graphql import (
 from graphql.language import Lexer, Source, TokenKind
 
 _META = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
+# Costs are counted exactly up to here, then held there: a caller's `first: 1e30`-sized page or
+# nested pages would otherwise grow numbers no JSON answer can carry (and cost time to multiply).
+COST_CEILING = 2**53 - 1  # the largest integer every JSON reader keeps exact
 _OPENING = {TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind.BRACKET_L}
 _CLOSING = {TokenKind.BRACE_R, TokenKind.PAREN_R, TokenKind.BRACKET_R}
 
@@ -133,7 +136,7 @@ class _Walk:
                 measure = self.selections(selection.selection_set, inner)
                 fields += measure.root_fields
             depth = max(depth, measure.depth)
-            cost += measure.cost
+            cost = min(cost + measure.cost, COST_CEILING)
         return _Measure(depth=depth, cost=cost, root_fields=fields)
 
     def fragment(self, name: str) -> _Measure:
@@ -169,20 +172,25 @@ class _Walk:
             size = self.first(node, definition.args["first"].default_value)
         elif _is_list(field_type) and not _is_page_part(parent, node):
             size = self.limits.list_size
-        return _Measure(depth=depth, cost=size * (1 + children.cost))
+        return _Measure(depth=depth, cost=min(size * (1 + children.cost), COST_CEILING))
 
     def first(self, node: FieldNode, default: object) -> int:
         for argument in node.arguments or ():
             if argument.name.value != "first":
                 continue
             value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(int(value.value), 0)
+            if isinstance(value, IntValueNode):  # digits beyond the ceiling's are not read
+                digits = value.value.lstrip("-")
+                return 0 if value.value.startswith("-") else _page(digits)
             if isinstance(value, VariableNode):
                 given = self.variables.get(value.name.value)
                 if isinstance(given, int) and not isinstance(given, bool):
-                    return max(given, 0)
+                    return min(max(given, 0), COST_CEILING)
         return default if isinstance(default, int) else self.limits.default_page
+
+
+def _page(digits: str) -> int:
+    return int(digits) if len(digits) < len(str(COST_CEILING)) else COST_CEILING
 
 
 def _is_list(field_type: object) -> bool:
@@ -240,11 +248,12 @@ def measure(
                 f"the operation exceeds maximum operation depth of {limits.max_depth}",
                 maximum=limits.max_depth,
             )
-        cost += operation.cost
+        cost = min(cost + operation.cost, COST_CEILING)
     if cost > limits.max_cost:
+        at_least = "at least " if cost == COST_CEILING else ""
         raise refusal(
             "QUERY_TOO_COSTLY",
-            f"the query would cost {cost}, more than the maximum {limits.max_cost}; "
+            f"the query would cost {at_least}{cost}, more than the maximum {limits.max_cost}; "
             "ask for smaller pages (`first`) or fewer nested lists",
             cost=cost,
             maximum=limits.max_cost,

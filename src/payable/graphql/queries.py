@@ -29,8 +29,10 @@ from payable.graphql.types.common import BookingKind, BookingStatus, Node, PageI
 from payable.graphql.types.parties import CancellationPolicy, Customer
 from payable.graphql.types.payments import Payment, PaymentRequest
 from payable.graphql.types.refunds import Refund
+from payable.graphql.types.reviews import ReviewTask
 from payable.graphql.types.schedule import Installment
 from payable.graphql.types.timeline import BookingEvent
+from payable.reviews import queries as review_queries
 
 Fetch = Callable[[Loaders, uuid.UUID], Awaitable[Node | None]]
 
@@ -43,6 +45,14 @@ def _wrap(loader: str, build: Callable[[Any], Node]) -> Fetch:
     return fetch
 
 
+async def _review_task(loaders: Loaders, local: uuid.UUID) -> Node | None:
+    """Tasks belong to no booking's tree, so no dataloader: one look-up in the caller's tenant."""
+    row = await review_queries.by_id(
+        session=loaders.session, tenant_id=loaders.tenant_id, task_id=local
+    )
+    return ReviewTask(row=row) if row is not None else None
+
+
 def _node_fetchers() -> dict[str, Fetch]:
     fetchers: dict[str, Fetch] = {
         "Customer": _wrap("customer", lambda row: Customer(row=row)),
@@ -52,6 +62,7 @@ def _node_fetchers() -> dict[str, Fetch]:
         "Payment": _wrap("payment", lambda row: Payment(row=row)),
         "Refund": _wrap("refund", lambda row: Refund(row=row)),
         "BookingEvent": _wrap("event", lambda row: BookingEvent(row=row)),
+        "ReviewTask": _review_task,
     }
     for graphql_type in BOOKING_TYPES.values():
         fetchers[graphql_type.__name__] = _wrap("booking", to_graphql)

@@ -15,6 +15,7 @@ from payable.graphql.bookings.lifecycle import LifecycleMutations
 from payable.graphql.bookings.pricing import PricingMutations
 from payable.graphql.document_cache import DocumentCache
 from payable.graphql.extensions import CloseReadSession, mask_bugs
+from payable.graphql.introspection import IntrospectionSwitch
 from payable.graphql.payments.held import HeldPaymentMutations
 from payable.graphql.payments.requests import PaymentMutations
 from payable.graphql.policies.api import PolicyMutations
@@ -128,6 +129,7 @@ def build_schema() -> strawberry.Schema:
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,
             RequestLimits,  # before the cache: every request's text is scanned and measured
+            IntrospectionSwitch,
             DocumentCache,  # parse and validate once per document text
             CloseReadSession,
             mask_bugs,

@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy import delete, func, select, tuple_
 
 from payable.db.engine import Database
+from payable.db.outage import log_failure
 from payable.idempotency.models import IdempotencyKey
 from payable.metrics import families
 
@@ -41,6 +42,6 @@ async def run(db: Database, *, interval_seconds: float) -> None:
         try:
             with families.WORKER_ROUND.labels("idempotency_sweep").time():
                 await sweep(db=db)
-        except Exception:  # a bad round must not end the loop; it is logged and retried
-            log.exception("idempotency sweep failed")
+        except Exception as error:  # a bad round must not end the loop; it is logged, retried
+            log_failure(log, "idempotency sweep failed", error)
         await asyncio.sleep(interval_seconds)

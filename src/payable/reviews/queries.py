@@ -27,3 +27,12 @@ async def listing(
             await session.execute(query.order_by(ReviewTask.created_at, ReviewTask.id).limit(limit))
         ).scalars()
     )
+
+
+async def by_id(
+    *, session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID
+) -> ReviewTask | None:
+    """One of the tenant's tasks; None for an unknown id or another tenant's."""
+    return await session.scalar(
+        select(ReviewTask).where(ReviewTask.tenant_id == tenant_id, ReviewTask.id == task_id)
+    )

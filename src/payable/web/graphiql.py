@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from payable.core.principal import Role
 from payable.core.tokens import issue
 from payable.settings import Settings
+from payable.web.security_headers import policy
 
 ASSETS = Path(
     str(files("graphene_django_graphiql_static") / "static" / "graphene_django_graphiql_static")
@@ -108,4 +109,4 @@ def page(headers: str | None) -> HTMLResponse:
         # JSON of a JSON string: a JavaScript string literal; '<' escaped so no tag can close.
         headers=json.dumps(headers).replace("<", "\\u003c") if headers else "undefined",
     )
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP})
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy(CSP)})

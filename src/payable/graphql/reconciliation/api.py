@@ -205,6 +205,8 @@ class ReconciliationMutations:
         context = call.context
         principal = call.principal
         upload: Any = file
+        if not hasattr(upload, "file"):  # the scalar takes any value: a string is no file
+            raise ReconciliationRefusal.INVALID_FILE.error("file")
         imported = await importer.import_report(
             db=context.db,
             tenant_id=principal.tenant_id,
