@@ -23,17 +23,16 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from payable.core import clock
-from tests.conftest import JWT_SECRET, _raw
+from tests.conftest import JWT_SECRET
+from tests.databases import fresh_database
 from tests.timeline.live import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parent.parent / ".artifacts" / "widget.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / ".artifacts" / "widget.png"
 LIVE_WITHIN_MS = 1000
 
 TODAY = """query($day: Date!) { bookings(first: 100, filter: {serviceFrom: $day, serviceTo: $day}) {
@@ -101,14 +100,8 @@ class Server:
 @pytest.fixture
 async def widget_database(database_url: str) -> AsyncIterator[str]:
     """A database of its own on the test server: the demo tenant is seeded there."""
-    name = f"payable_widget_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_raw(database_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(database_url, "payable_widget") as url:
+        yield url
 
 
 async def _graphql(origin: str, token: str, query: str, **variables: object) -> dict:
