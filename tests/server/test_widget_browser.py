@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from payable.core import clock
 from tests.conftest import JWT_SECRET
 from tests.databases import fresh_database
 from tests.timeline.live import free_port
+from tests.verticals.course.factories import CREATE_COURSE, course_input
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / ".artifacts" / "widget.png"
@@ -129,6 +131,21 @@ async def _link(origin: str, token: str, booking_id: str) -> str:
     return data["createPaymentRequest"]["paymentRequest"]["paymentUrl"]
 
 
+async def _enroll_today(origin: str, token: str, customer: str) -> str:
+    """A one-payment course enrollment starting today, made through the API."""
+    today = clock.today()
+    enrollment = course_input(
+        customerRef=customer,
+        studentId=customer,
+        periodStart=today.isoformat(),
+        periodEnd=(today + timedelta(days=30)).isoformat(),
+        price={"amount": "60000.00", "currency": "AMD"},
+    )
+    data = await _graphql(origin, token, CREATE_COURSE, input=enrollment, key=uuid.uuid4().hex)
+    assert data["createCourseEnrollment"]["errors"] == []
+    return data["createCourseEnrollment"]["booking"]["id"]
+
+
 async def _pay(context, url: str) -> float:  # type: ignore[no-untyped-def]
     """Approve on the sandbox's page like a customer; the moment its answer came back."""
     page = await context.new_page()
@@ -166,7 +183,8 @@ async def test_widget_shows_today_and_follows_payments_live_across_a_cut(
         today = await _today(a.origin, token)
         assert {"student-1", "student-2", "student-3"} <= set(today)  # the demo's courses
 
-        async with async_playwright() as playwright:
+        # Bounded as a whole: a wedged browser fails the test instead of holding up CI.
+        async with asyncio.timeout(300), async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
             context = await browser.new_context(viewport={"width": 1100, "height": 640})
             widget = await context.new_page()
@@ -250,6 +268,19 @@ async def test_widget_shows_today_and_follows_payments_live_across_a_cut(
             paid_at = await _pay(context, later)
             await _shows(widget, third, "DEPOSIT_PAID", within_ms=LIVE_WITHIN_MS)
             print(f"after reconnect: shown {1000 * (time.monotonic() - paid_at):.0f} ms after")
+
+            # when: the desk books three more students for today; then: each appears live,
+            # one paid in full, one with an open link, one not asked yet
+            for n, expected in ((4, "PAID"), (5, "PENDING"), (6, "UNPAID")):
+                customer = f"student-{n}"
+                booking_id = await _enroll_today(a.origin, token, customer)
+                await _shows(widget, customer, "UNPAID", within_ms=LIVE_WITHIN_MS)
+                if expected != "UNPAID":
+                    link = await _link(a.origin, token, booking_id)
+                    if expected == "PAID":
+                        await _pay(context, link)
+                await _shows(widget, customer, expected, within_ms=LIVE_WITHIN_MS)
+            await expect(rows).to_have_count(len(today) + 3)
 
             # and: every request of the page went to its own server; nothing failed in it
             assert requested and all(url.startswith(f"{a.origin}/") for url in requested)
