@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench explore-money fuzz chaos
+.PHONY: run test browser vendor-widget lint format schema bench explore-money fuzz chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,33 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/payable serve --demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest -q
 
+# The widget's browser test drives Debian's chromium (through playwright, no browser download).
+# Installed here when missing and apt-get can run (as root); otherwise that one test skips,
+# unless PAYABLE_REQUIRE_BROWSER is set (CI), where it fails.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the widget's browser test (log: .artifacts/apt.log)"; \
+	    mkdir -p .artifacts; \
+	    { export DEBIAN_FRONTEND=noninteractive; \
+	      apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } \
+	      >.artifacts/apt.log 2>&1 || echo "chromium could not be installed: see .artifacts/apt.log"; \
+	  else echo "chromium is missing and cannot be installed here: the browser test will skip"; fi; }
+
+# graphql-ws's browser build for the widget, fetched again from npm and checked by its hashes.
+vendor-widget:
+	$(PYTHON) scripts/vendor_graphql_ws.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/ruff check src tests bench migrations scripts
+	$(BIN)/ruff format --check src tests bench migrations scripts
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench migrations
-	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests bench migrations scripts
+	$(BIN)/ruff format src tests bench migrations scripts
 
 schema: $(STAMP)
 	$(BIN)/payable export-schema --output schema.graphql

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -16,9 +17,16 @@ def _url() -> str:
     return context.config.get_main_option("sqlalchemy.url") or get_settings().database_url or ""
 
 
+# Several instances may start at once, each running `payable serve`'s upgrade: one migrates,
+# the others wait for this lock and then find the schema current (the upgrade is one
+# transaction, and the version is read after the lock is held).
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('payable migrations'))")
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(_LOCK)
         context.run_migrations()
 
 

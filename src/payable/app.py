@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL (with GraphiQL) at /graphql, health probes, lifespan."""
+"""The ASGI application: GraphQL (with GraphiQL) at /graphql, the widget, health, lifespan."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from payable.settings import Settings, get_settings
 from payable.tenants import service as tenants
 from payable.timeline.hub import EventHub
 from payable.verticals import registry
-from payable.web import exports, graphiql, payment_forms, returns, webhooks
+from payable.web import exports, graphiql, payment_forms, returns, webhooks, widget
 from payable.web.access_log import AccessLog
 from payable.web.body_limit import BodyLimit
 from payable.web.cors import cors
@@ -262,6 +262,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *([graphiql.assets()] if settings.graphiql_enabled else []),
+            *widget.routes,
             *webhooks.routes,
             *exports.routes,
             *returns.routes,

@@ -88,12 +88,12 @@ def serve(
     configure(settings.log_level)
     with database_url() as url:
         upgrade(url)
-        header = None
+        token = None
         if demo:
             from payable.demo import seed
 
-            header = asyncio.run(seed(url, secret, settings))
-        typer.echo(banner(settings=settings, url=url, host=host, port=port, header=header))
+            token = asyncio.run(seed(url, secret, settings))
+        typer.echo(banner(settings=settings, url=url, host=host, port=port, token=token))
         # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
         # that an ordinary exit, so the embedded database is stopped on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

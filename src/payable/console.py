@@ -16,6 +16,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from payable.settings import Settings
+from payable.web import widget
 
 CHATTY = ("pgserver", "alembic")
 LOG_FILE = "setup.log"
@@ -43,7 +44,7 @@ def where_data_lives(settings: Settings, url: str) -> str:
     return f"data:     {folder} (PostgreSQL's messages: {folder / LOG_FILE})"
 
 
-def banner(*, settings: Settings, url: str, host: str, port: int, header: str | None) -> str:
+def banner(*, settings: Settings, url: str, host: str, port: int, token: str | None) -> str:
     base = f"http://{_shown_host(host)}:{port}"
     mode = settings.environment
     money = "test money only, sandbox gateway" if settings.sandbox_enabled else "real gateways"
@@ -55,8 +56,9 @@ def banner(*, settings: Settings, url: str, host: str, port: int, header: str | 
         lines.append(f"GraphiQL: {base}/graphql (opens with the demo tenant's token filled in)")
     else:
         lines.append(f"GraphiQL: {base}/graphql (send a token: payable token --help)")
-    if header is not None:
-        lines.append(f"headers:  {header}")
+    if token is not None:
+        lines.append(f'headers:  {{"Authorization": "Bearer {token}"}}')
+        lines.append(f"widget:   {widget.url(base, token)} (today's bookings, live)")
     lines.append(f"metrics:  {base}/metrics · health: {base}/readyz")
     return "\n".join(lines)
 

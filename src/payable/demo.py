@@ -23,7 +23,7 @@ DEMO_TENANT = "demo"
 
 
 async def seed(url: str, secret: str, settings: Settings) -> str:
-    """Create the demo bookings once; return an Authorization header for the demo tenant."""
+    """Create the demo bookings once; return a bearer token of the demo tenant's admin."""
     db = Database(url, pool_size=2)
     providers = Providers(db, settings)
     installed.install()
@@ -46,10 +46,9 @@ async def seed(url: str, secret: str, settings: Settings) -> str:
     finally:
         await providers.close()
         await db.dispose()
-    token = issue(
+    return issue(
         secret=secret, tenant=DEMO_TENANT, role=Role.ADMIN, sub="demo-admin", ttl=timedelta(days=7)
     )
-    return f'{{"Authorization": "Bearer {token}"}}'
 
 
 async def _links(session, principal: Principal, providers: Providers, public_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -77,6 +77,8 @@ def test_serve_demo_shows_a_handful_of_lines_before_ready(tmp_path: Path) -> Non
         "demo",
         "admin",
     )
+    widget = by_label["widget"].split(" ")[0]
+    assert widget == f"http://127.0.0.1:{port}/widget#token={header['Authorization'][7:]}"
     # the chatter went to the file the screen names
     setup_log = (data / "setup.log").read_text()
     assert "initdb" in setup_log and "Running upgrade" in setup_log

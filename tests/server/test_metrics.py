@@ -6,20 +6,38 @@ every check compares a scrape before the day with one after it.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from gql import gql
 from prometheus_client.parser import text_string_to_metric_families
 
+from payable import background
 from payable.core.principal import Role
 from payable.providers.base import OrderState
 from payable.sandbox.callbacks import callback_body
 from payable.sandbox.signing import signed_headers
+from payable.webhooks import planner
 from tests.api import Api
 from tests.conftest import SANDBOX_SECRET
-from tests.money.factories import APPROVE_REFUND, REQUEST_REFUND, booking, clinic, link_for, pay
+from tests.money.factories import (
+    APPROVE_REFUND,
+    REQUEST_REFUND,
+    booking,
+    clinic,
+    link_for,
+    local,
+    pay,
+)
+from tests.timeline.live import EVENTS, serve
+from tests.timeline.live import client as live_client
 from tests.verticals.clinic.factories import CREATE_CLINIC, clinic_input
+from tests.webhooks.factories import endpoint
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -251,3 +269,88 @@ def test_metrics_add_up_over_several_worker_processes(database_url: str) -> None
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     assert counts == {12.0}  # every scrape, whichever process it reached, saw all twelve
+
+
+WORKER_JOBS = (
+    "expiry_sweep",
+    "withdrawn_cancel",
+    "refund_settle",
+    "reminders",
+    "pending_poll",
+    "callback_resume",
+    "completion",
+    "webhook_delivery",
+)
+
+
+async def test_a_worker_round_times_each_job(client: httpx.AsyncClient, app: Any) -> None:
+    before = await scrape(client)
+    state = app.state
+    await background.one_round(state.db, state.providers, state.settings)
+    after = await scrape(client)
+    for job in WORKER_JOBS:
+        name = "payable_worker_round_duration_seconds"
+        assert delta(before, after, f"{name}_count", worker=job) == 1, job
+        assert delta(before, after, f"{name}_sum", worker=job) > 0, job
+
+
+async def test_received_callback_lag_is_the_oldest_unprocessed_callback_age(
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    link = await link_for(api, await clinic(api))
+    row_id = uuid.uuid4()
+    await db.execute(
+        "INSERT INTO provider_callbacks (id, provider, event_id, provider_order_id,"
+        " signature_valid, status, body, received_at)"
+        " VALUES ($1, 'sandbox', $2, $3, true, 'RECEIVED', '\\x7b7d', now() - interval '20 days')",
+        row_id,
+        f"evt-{row_id}",
+        link["providerOrderId"],
+    )
+    try:
+        lag = value(await scrape(client), "payable_worker_lag_seconds", queue="received_callback")
+    finally:  # later worker rounds must not take it up
+        await db.execute("UPDATE provider_callbacks SET status = 'PROCESSED' WHERE id = $1", row_id)
+    assert 20 * 86400 <= lag < 20 * 86400 + 600
+    after = value(await scrape(client), "payable_worker_lag_seconds", queue="received_callback")
+    assert after < 20 * 86400
+
+
+async def test_undelivered_webhook_lag_is_the_oldest_pending_delivery_age(
+    api: Api, client: httpx.AsyncClient, db: asyncpg.Connection, app: Any
+) -> None:
+    hook, _ = await endpoint(api, "http://127.0.0.1:9/never-answers")
+    await clinic(api)  # an event the endpoint is owed
+    await planner.plan(app.state.db)
+    endpoint_id = local(hook["id"])
+    moved = await db.execute(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '30 days'"
+        " WHERE endpoint_id = $1 AND status = 'PENDING'",
+        endpoint_id,
+    )
+    try:
+        assert moved == "UPDATE 1"
+        lag = value(await scrape(client), "payable_worker_lag_seconds", queue="undelivered_webhook")
+    finally:  # later worker rounds must not try it
+        await db.execute(
+            "UPDATE webhook_deliveries SET status = 'FAILED' WHERE endpoint_id = $1", endpoint_id
+        )
+    assert 30 * 86400 <= lag < 30 * 86400 + 600
+
+
+async def test_live_subscriptions_are_counted_while_open(
+    api: Api, client: httpx.AsyncClient, app: Any
+) -> None:
+    before = value(await scrape(client), "payable_subscriptions_live")
+    async with serve(app) as url, live_client(url, api.token) as session:
+        listening = asyncio.create_task(anext(session.subscribe(gql(EVENTS))))
+        async with asyncio.timeout(10):
+            while app.state.hub.subscribers < before + 1:
+                await asyncio.sleep(0.01)
+        during = value(await scrape(client), "payable_subscriptions_live")
+        listening.cancel()
+    async with asyncio.timeout(10):
+        while app.state.hub.subscribers > before:
+            await asyncio.sleep(0.01)
+    assert during == before + 1
+    assert value(await scrape(client), "payable_subscriptions_live") == before

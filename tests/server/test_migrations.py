@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -135,6 +137,26 @@ async def test_upgrade_is_idempotent_at_head(scratch_url: str) -> None:
 
     await asyncio.to_thread(command.upgrade, config, "head")
 
+    assert await _schema_differences(scratch_url) == []
+
+
+async def test_instances_starting_together_migrate_once(scratch_url: str) -> None:
+    """Three instances migrating an empty database at once (three processes, as three
+    `payable serve`s starting together): one migrates, the others wait for it and find the
+    schema current, and none fails."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYABLE_")}
+    env["DATABASE_URL"] = scratch_url
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "payable", "migrate", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+
+    async with asyncio.timeout(180):
+        outcomes = [(await p.communicate())[1].decode() for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0], outcomes
     assert await _schema_differences(scratch_url) == []
 
 

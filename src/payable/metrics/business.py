@@ -31,7 +31,9 @@ _LAG = text(
     " (SELECT extract(epoch FROM now() - min(created_at)) FROM payment_requests"
     "  WHERE status = 'PENDING'),"
     " (SELECT extract(epoch FROM now() - min(received_at)) FROM provider_callbacks"
-    "  WHERE status = 'RECEIVED')"
+    "  WHERE status = 'RECEIVED'),"
+    " (SELECT extract(epoch FROM now() - min(created_at)) FROM webhook_deliveries"
+    "  WHERE status = 'PENDING')"
 )
 
 
@@ -42,6 +44,7 @@ class Snapshot:
     callbacks: list[tuple[str, int, int, int]] = field(default_factory=list)
     oldest_pending_link: float = 0.0
     oldest_received_callback: float = 0.0
+    oldest_undelivered_webhook: float = 0.0
 
 
 async def read(db: Database) -> Snapshot:
@@ -50,13 +53,14 @@ async def read(db: Database) -> Snapshot:
         money = (await connection.execute(_MONEY)).all()
         refunds = (await connection.execute(_REFUNDS)).all()
         callbacks = (await connection.execute(_CALLBACKS)).all()
-        link_age, callback_age = (await connection.execute(_LAG)).one()
+        link_age, callback_age, webhook_age = (await connection.execute(_LAG)).one()
     return Snapshot(
         money=[(s, p, c, int(n), float(total)) for s, p, c, n, total in money],
         refunds=[(status, int(n)) for status, n in refunds],
         callbacks=[(p, int(r), int(x), int(d)) for p, r, x, d in callbacks],
         oldest_pending_link=float(link_age or 0),
         oldest_received_callback=float(callback_age or 0),
+        oldest_undelivered_webhook=float(webhook_age or 0),
     )
 
 
@@ -120,4 +124,5 @@ class SnapshotCollector(Collector):
         )
         lag.add_metric(["pending_link"], s.oldest_pending_link)
         lag.add_metric(["received_callback"], s.oldest_received_callback)
+        lag.add_metric(["undelivered_webhook"], s.oldest_undelivered_webhook)
         yield lag
