@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from payable.graphql.document_cache import DocumentCache
+from payable.graphql.executor import ReadExecutor
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.held_mutations import HeldPaymentMutations
 from payable.graphql.lifecycle_mutations import LifecycleMutations
@@ -23,7 +24,6 @@ from payable.graphql.refund_mutations import RefundMutations, RefundQueries
 from payable.graphql.reports_api import ReportQueries
 from payable.graphql.request_limits import RequestLimits
 from payable.graphql.scalars import DecimalScalar
-from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenant_api import TenantMutations, TenantQueries
 from payable.graphql.types.payments import PaymentRequestPayload
@@ -104,7 +104,7 @@ def build_schema() -> strawberry.Schema:
             PaymentRequestPayload,
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=ReadExecutor,
         extensions=[
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,

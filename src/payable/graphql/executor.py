@@ -1,0 +1,251 @@
+"""Field execution without strawberry's per-field wrapper for fields that need none.
+
+graphql-core runs every field through the same machinery: a response path, a resolve info,
+argument coercion, then strawberry's resolver wrapper (its own Info, argument conversion,
+field extensions) and the generic value completion. For a plain attribute, or a method that
+takes only ``self`` (and perhaps ``info``), that is ten times the work the field does, and a
+page of bookings has six thousand of them. This executor plans each selection set once per
+request and reads such fields directly: a scalar or enum is coerced on the spot, an object or
+a list goes to graphql-core's own completion. Everything else (arguments, async resolvers,
+field extensions, ``__typename``) takes graphql-core's path unchanged, and so does every
+error: a field that fails is completed by graphql-core, which reports it as it always does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLOutputType, is_leaf_type, is_non_null_type
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from strawberry.types.field import StrawberryField
+
+from payable.graphql.shared_events import SharedEventExecutor
+
+_NO_ERROR = object()
+
+
+class _Direct:
+    """A field read without strawberry's wrapper: its definition, reader and leaf coercion."""
+
+    __slots__ = ("details", "field", "field_def", "info_name", "nullable", "read", "serialize")
+
+    def __init__(
+        self,
+        details: FieldDetailsList,
+        field_def: Any,
+        field: StrawberryField,
+        read: Callable[..., Any],
+        info_name: str | None,
+    ) -> None:
+        self.details = details
+        self.field_def = field_def
+        self.field = field
+        self.read = read
+        self.info_name = info_name  # the resolver's info parameter, when it asks for one
+        return_type = field_def.type
+        self.nullable = not is_non_null_type(return_type)
+        inner = return_type.of_type if not self.nullable else return_type
+        # Scalars and enums are coerced here; objects and lists are completed by graphql-core.
+        self.serialize: Callable[[Any], Any] | None = (
+            inner.coerce_output_value if is_leaf_type(inner) else None
+        )
+
+
+Plan = list[tuple[str, FieldDetailsList, _Direct | None]]
+
+
+class ReadExecutor(SharedEventExecutor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[int, tuple[GroupedFieldSet, Plan]] = {}
+        strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
+        # Exception handlers and resolve hooks wrap every resolver: then nothing is direct.
+        self._direct_ok = (
+            strawberry_schema is not None
+            and not strawberry_schema.exception_handlers
+            and not (self.middleware_manager and self.middleware_manager.middlewares)
+        )
+        self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
+        # graphql-core memoises selection sets for the whole request, so every booking of a
+        # page shares one plan; the set is kept with it so that its id stays its own.
+        cached = self._plans.get(id(grouped_field_set))
+        if cached is not None and cached[0] is grouped_field_set:
+            return cached[1]
+        plan = [
+            (name, details, self._direct(parent_type, details))
+            for name, details in grouped_field_set.items()
+        ]
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _direct(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> _Direct | None:
+        """How to read the field directly, or None for graphql-core's path."""
+        node = details[0].node
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if not self._direct_ok or field_def is None or field_def.args or node.arguments:
+            return None
+        field = (field_def.extensions or {}).get("strawberry-definition")
+        if not isinstance(field, StrawberryField) or field.extensions:
+            return None
+        resolver = field.base_resolver
+        if resolver is None:
+            name = field.python_name
+            return _Direct(details, field_def, field, lambda source: getattr(source, name), None)
+        if (
+            resolver.is_async
+            or resolver.self_parameter is None
+            or resolver.root_parameter is not None
+            or resolver.parent_parameter is not None
+            or resolver.arguments
+        ):
+            return None
+        info = resolver.info_parameter
+        return _Direct(
+            details, field_def, field, resolver.wrapped_func, info.name if info else None
+        )
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for name, details, direct in self._plan(parent_type, grouped_field_set):
+                if direct is not None and direct.info_name is None:
+                    # The common case, inline: a plain value read and coerced.
+                    try:
+                        value, error = direct.read(source_value), _NO_ERROR
+                    except Exception as raised:
+                        value, error = None, raised
+                    if error is _NO_ERROR and direct.serialize is not None:
+                        if value is None and direct.nullable:
+                            results[name] = None
+                            continue
+                        coerced = _coerced(direct.serialize, value)
+                        if coerced is not Undefined:
+                            results[name] = coerced
+                            continue
+                    result = self._complete_read(
+                        parent_type, direct, Path(path, name, parent_type.name), value, error,
+                        position_context,
+                    )  # fmt: skip
+                elif direct is not None:
+                    result = self._execute_with_info(
+                        parent_type, source_value, direct, Path(path, name, parent_type.name),
+                        position_context,
+                    )  # fmt: skip
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, details, Path(path, name, parent_type.name),
+                        position_context,
+                    )  # fmt: skip
+                if result is not Undefined:
+                    results[name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gathered(results, awaitable_fields)
+
+    def _info(self, direct: _Direct, parent_type: GraphQLObjectType, path: Path) -> Any:
+        nodes = [details.node for details in direct.details]
+        return self.build_resolve_info(direct.field_def, nodes, parent_type, path)
+
+    def _complete_read(
+        self,
+        parent_type: GraphQLObjectType,
+        direct: _Direct,
+        path: Path,
+        value: Any,
+        error: Any,
+        position_context: Any,
+        info: Any = None,
+    ) -> Any:
+        """graphql-core's execute_field from the point where the resolver has answered."""
+        details = direct.details
+        return_type = direct.field_def.type
+        if info is None:
+            info = self._info(direct, parent_type, path)
+        try:
+            if error is not _NO_ERROR:
+                raise error
+            if self.is_awaitable(value):
+                return self.complete_awaitable_value(
+                    return_type, details, info, path, value, position_context
+                )
+            completed = self.complete_value(
+                return_type, details, info, path, value, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, details, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        return completed
+
+    def _execute_with_info(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        direct: _Direct,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
+        info = self._info(direct, parent_type, path)
+        strawberry_info = self._info_class(_raw_info=info, _field=direct.field)  # type: ignore[misc]
+        try:
+            value, error = direct.read(source, **{direct.info_name: strawberry_info}), _NO_ERROR  # type: ignore[dict-item]
+        except Exception as raised:
+            value, error = None, raised
+        if error is _NO_ERROR and direct.serialize is not None:
+            if value is None and direct.nullable:
+                return None
+            coerced = _coerced(direct.serialize, value)
+            if coerced is not Undefined:
+                return coerced
+        return self._complete_read(parent_type, direct, path, value, error, position_context, info)
+
+    async def _await_completed(
+        self, completed: Any, return_type: GraphQLOutputType, details: FieldDetailsList, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+
+def _coerced(serialize: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf's output value, or Undefined when graphql-core must complete it (and report why)."""
+    if value is None or isinstance(value, Exception):
+        return Undefined
+    try:
+        coerced = serialize(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None else coerced
+
+
+async def _gathered(results: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The awaitable fields of one object, awaited as graphql-core awaits them."""
+    if len(names) == 1:
+        results[names[0]] = await results[names[0]]
+        return results
+    awaited = await gather_with_cancel(*(results[name] for name in names))
+    results.update(zip(names, awaited, strict=True))
+    return results
