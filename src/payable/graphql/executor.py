@@ -5,10 +5,11 @@ argument coercion, then strawberry's resolver wrapper (its own Info, argument co
 field extensions) and the generic value completion. For a plain attribute, or a method that
 takes only ``self`` (and perhaps ``info``), that is ten times the work the field does, and a
 page of bookings has six thousand of them. This executor plans each selection set once per
-request and reads such fields directly: a scalar or enum is coerced on the spot, an object or
-a list goes to graphql-core's own completion. Everything else (arguments, async resolvers,
-field extensions, ``__typename``) takes graphql-core's path unchanged, and so does every
-error: a field that fails is completed by graphql-core, which reports it as it always does.
+request and reads such fields itself: scalars and enums are coerced on the spot, objects and
+lists of them completed by shape (`shapes`). Everything else (arguments, async resolvers,
+field extensions, abstract types, ``__typename``) takes graphql-core's path unchanged, and so
+does every null and every error: graphql-core completes those and reports them as it always
+does.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLOutputType, is_leaf_type, is_non_null_type
+from graphql import GraphQLObjectType, GraphQLOutputType, is_non_null_type
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.types.field import StrawberryField
 
+from payable.graphql import shapes
+from payable.graphql.shapes import Shape, shape_of
 from payable.graphql.shared_events import SharedEventExecutor
 
 _NO_ERROR = object()
 
 
 class _Direct:
-    """A field read without strawberry's wrapper: its definition, reader and leaf coercion."""
+    """A field read without strawberry's wrapper: its definition, reader and value shape."""
 
-    __slots__ = ("details", "field", "field_def", "info_name", "nullable", "read", "serialize")
+    __slots__ = ("details", "field", "field_def", "info_name", "nullable", "read", "shape")
 
     def __init__(
         self,
@@ -44,16 +47,14 @@ class _Direct:
         self.field = field
         self.read = read
         self.info_name = info_name  # the resolver's info parameter, when it asks for one
-        return_type = field_def.type
-        self.nullable = not is_non_null_type(return_type)
-        inner = return_type.of_type if not self.nullable else return_type
-        # Scalars and enums are coerced here; objects and lists are completed by graphql-core.
-        self.serialize: Callable[[Any], Any] | None = (
-            inner.coerce_output_value if is_leaf_type(inner) else None
-        )
+        self.nullable = not is_non_null_type(field_def.type)
+        # @stream hands list items out later: graphql-core's business.
+        streamed = any(d.name.value == "stream" for d in details[0].node.directives or ())
+        self.shape: Shape | None = None if streamed else shape_of(field_def.type)
 
 
 Plan = list[tuple[str, FieldDetailsList, _Direct | None]]
+Site = tuple[_Direct, GraphQLObjectType, Path]  # where a value came from, for graphql-core
 
 
 class ReadExecutor(SharedEventExecutor):
@@ -62,10 +63,11 @@ class ReadExecutor(SharedEventExecutor):
         self._plans: dict[int, tuple[GroupedFieldSet, Plan]] = {}
         strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
         # Exception handlers and resolve hooks wrap every resolver: then nothing is direct.
+        middleware = self.middleware_manager
         self._direct_ok = (
             strawberry_schema is not None
             and not strawberry_schema.exception_handlers
-            and not (self.middleware_manager and self.middleware_manager.middlewares)
+            and not (middleware and middleware.middlewares)
         )
         self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
 
@@ -121,32 +123,33 @@ class ReadExecutor(SharedEventExecutor):
         awaitable_fields: list[str] = []
         try:
             for name, details, direct in self._plan(parent_type, grouped_field_set):
-                if direct is not None and direct.info_name is None:
-                    # The common case, inline: a plain value read and coerced.
+                if direct is None:
+                    result = self.execute_field(
+                        parent_type, source_value, details, Path(path, name, parent_type.name),
+                        position_context,
+                    )  # fmt: skip
+                elif direct.info_name is None:
                     try:
                         value, error = direct.read(source_value), _NO_ERROR
                     except Exception as raised:
                         value, error = None, raised
-                    if error is _NO_ERROR and direct.serialize is not None:
+                    shape = direct.shape
+                    if error is _NO_ERROR and shape is not None and shape.kind == shapes.LEAF:
+                        # The common case, inline: a plain value read and coerced.
                         if value is None and direct.nullable:
                             results[name] = None
                             continue
-                        coerced = _coerced(direct.serialize, value)
+                        coerced = _coerced(shape.serialize, value)  # type: ignore[arg-type]
                         if coerced is not Undefined:
                             results[name] = coerced
                             continue
                     result = self._complete_read(
-                        parent_type, direct, Path(path, name, parent_type.name), value, error,
-                        position_context,
-                    )  # fmt: skip
-                elif direct is not None:
-                    result = self._execute_with_info(
-                        parent_type, source_value, direct, Path(path, name, parent_type.name),
+                        (direct, parent_type, Path(path, name, parent_type.name)), value, error,
                         position_context,
                     )  # fmt: skip
                 else:
-                    result = self.execute_field(
-                        parent_type, source_value, details, Path(path, name, parent_type.name),
+                    result = self._execute_with_info(
+                        (direct, parent_type, Path(path, name, parent_type.name)), source_value,
                         position_context,
                     )  # fmt: skip
                 if result is not Undefined:
@@ -159,36 +162,37 @@ class ReadExecutor(SharedEventExecutor):
             raise
         if not awaitable_fields:
             return results
-        return _gathered(results, awaitable_fields)
+        return _gathered_fields(results, awaitable_fields)
 
-    def _info(self, direct: _Direct, parent_type: GraphQLObjectType, path: Path) -> Any:
+    def _info(self, site: Site) -> Any:
+        direct, parent_type, path = site
         nodes = [details.node for details in direct.details]
         return self.build_resolve_info(direct.field_def, nodes, parent_type, path)
 
-    def _complete_read(
-        self,
-        parent_type: GraphQLObjectType,
-        direct: _Direct,
-        path: Path,
-        value: Any,
-        error: Any,
-        position_context: Any,
-        info: Any = None,
-    ) -> Any:
+    def _execute_with_info(self, site: Site, source: Any, position_context: Any) -> Any:
+        """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
+        direct = site[0]
+        strawberry_info = self._info_class(_raw_info=self._info(site), _field=direct.field)  # type: ignore[misc]
+        try:
+            value, error = direct.read(source, **{direct.info_name: strawberry_info}), _NO_ERROR  # type: ignore[dict-item]
+        except Exception as raised:
+            value, error = None, raised
+        return self._complete_read(site, value, error, position_context)
+
+    def _complete_read(self, site: Site, value: Any, error: Any, position_context: Any) -> Any:
         """graphql-core's execute_field from the point where the resolver has answered."""
+        direct, _, path = site
         details = direct.details
         return_type = direct.field_def.type
-        if info is None:
-            info = self._info(direct, parent_type, path)
         try:
             if error is not _NO_ERROR:
                 raise error
             if self.is_awaitable(value):
                 return self.complete_awaitable_value(
-                    return_type, details, info, path, value, position_context
+                    return_type, details, self._info(site), path, value, position_context
                 )
-            completed = self.complete_value(
-                return_type, details, info, path, value, position_context
+            completed = self._complete(
+                direct.shape, return_type, path, value, position_context, site
             )
             if self.is_awaitable(completed):
                 return self._await_completed(completed, return_type, details, path)
@@ -197,28 +201,79 @@ class ReadExecutor(SharedEventExecutor):
             return None
         return completed
 
-    def _execute_with_info(
+    def _complete(
         self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        direct: _Direct,
+        shape: Shape | None,
+        return_type: GraphQLOutputType,
         path: Path,
+        value: Any,
         position_context: Any,
+        site: Site,
     ) -> Any:
-        """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
-        info = self._info(direct, parent_type, path)
-        strawberry_info = self._info_class(_raw_info=info, _field=direct.field)  # type: ignore[misc]
-        try:
-            value, error = direct.read(source, **{direct.info_name: strawberry_info}), _NO_ERROR  # type: ignore[dict-item]
-        except Exception as raised:
-            value, error = None, raised
-        if error is _NO_ERROR and direct.serialize is not None:
-            if value is None and direct.nullable:
-                return None
-            coerced = _coerced(direct.serialize, value)
-            if coerced is not Undefined:
-                return coerced
-        return self._complete_read(parent_type, direct, path, value, error, position_context, info)
+        """graphql-core's complete_value for values of a known shape; it completes the rest."""
+        if shape is None or value is None or value is Undefined or isinstance(value, Exception):
+            return self.complete_value(
+                return_type, site[0].details, self._info(site), path, value, position_context
+            )
+        kind = shape.kind
+        if kind == shapes.LEAF:
+            coerced = _coerced(shape.serialize, value)  # type: ignore[arg-type]
+            if coerced is Undefined:
+                return self.complete_value(
+                    return_type, site[0].details, self._info(site), path, value, position_context
+                )
+            return coerced
+        if kind == shapes.OBJECT:
+            if shape.origin is not None and not isinstance(value, shape.origin):
+                return self.complete_value(
+                    return_type, site[0].details, self._info(site), path, value, position_context
+                )
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                shape.type, site[0].details
+            )
+            return self.execute_collected_subfields(
+                shape.type, value, path, grouped_field_set, new_defer_usages, position_context
+            )
+        if not isinstance(value, list | tuple):
+            return self.complete_value(
+                return_type, site[0].details, self._info(site), path, value, position_context
+            )
+        return self._complete_items(shape, value, path, position_context, site)
+
+    def _complete_items(
+        self, shape: Shape, items: list[Any] | tuple[Any, ...], path: Path, position_context: Any,
+        site: Site,
+    ) -> Any:  # fmt: skip
+        """graphql-core's complete_iterable_value, each item completed by shape."""
+        is_awaitable = self.is_awaitable
+        details = site[0].details
+        item_shape, item_type = shape.item, shape.item_type
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        for index, item in enumerate(items):
+            item_path = Path(path, index, None)
+            if is_awaitable(item):
+                completed.append(
+                    self.complete_awaitable_list_item_value(
+                        item, item_type, details, self._info(site), item_path, position_context
+                    )
+                )
+                awaitable_indices.append(index)
+                continue
+            try:
+                value = self._complete(
+                    item_shape, item_type, item_path, item, position_context, site
+                )  # type: ignore[arg-type]
+                if is_awaitable(value):
+                    value = self._await_completed(value, item_type, details, item_path)  # type: ignore[arg-type]
+                    awaitable_indices.append(index)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, item_type, details, item_path)  # type: ignore[arg-type]
+                value = None
+            completed.append(value)
+        if not awaitable_indices:
+            return completed
+        return _gathered_items(completed, awaitable_indices)
 
     async def _await_completed(
         self, completed: Any, return_type: GraphQLOutputType, details: FieldDetailsList, path: Path
@@ -232,7 +287,7 @@ class ReadExecutor(SharedEventExecutor):
 
 def _coerced(serialize: Callable[[Any], Any], value: Any) -> Any:
     """A leaf's output value, or Undefined when graphql-core must complete it (and report why)."""
-    if value is None or isinstance(value, Exception):
+    if value is None or value is Undefined or isinstance(value, Exception):
         return Undefined
     try:
         coerced = serialize(value)
@@ -241,7 +296,7 @@ def _coerced(serialize: Callable[[Any], Any], value: Any) -> Any:
     return Undefined if coerced is None else coerced
 
 
-async def _gathered(results: dict[str, Any], names: list[str]) -> dict[str, Any]:
+async def _gathered_fields(results: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """The awaitable fields of one object, awaited as graphql-core awaits them."""
     if len(names) == 1:
         results[names[0]] = await results[names[0]]
@@ -249,3 +304,14 @@ async def _gathered(results: dict[str, Any], names: list[str]) -> dict[str, Any]
     awaited = await gather_with_cancel(*(results[name] for name in names))
     results.update(zip(names, awaited, strict=True))
     return results
+
+
+async def _gathered_items(completed: list[Any], indices: list[int]) -> list[Any]:
+    """The awaitable items of one list, awaited as graphql-core awaits them."""
+    if len(indices) == 1:
+        completed[indices[0]] = await completed[indices[0]]
+        return completed
+    awaited = await gather_with_cancel(*(completed[index] for index in indices))
+    for index, value in zip(indices, awaited, strict=True):
+        completed[index] = value
+    return completed
