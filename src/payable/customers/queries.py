@@ -12,5 +12,7 @@ from payable.customers.models import Customer
 async def by_ids(
     *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Customer]:
-    query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.id.in_(list(ids)))
-    return {row.id: row for row in (await session.execute(query)).scalars()}
+    """Read-only rows with the model's attribute names (customers are shown, not changed)."""
+    table = Customer.__table__
+    query = select(*table.c).where(table.c.tenant_id == tenant_id, table.c.id.in_(list(ids)))
+    return {row.id: row for row in await session.execute(query)}

@@ -16,9 +16,13 @@ T = TypeVar("T")
 async def grouped(
     session: AsyncSession, query: Select[Any], key: str
 ) -> dict[uuid.UUID, list[Any]]:
-    """Run ``query`` (one entity per row) and group the rows by attribute ``key``."""
+    """Run ``query`` (a table's columns) and group the rows by column ``key``.
+
+    Plain rows, read-only, with the model's attribute names: a page of bookings reads hundreds
+    of them for display, and an ORM entity costs several times a row to build and to collect.
+    """
     groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in (await session.execute(query)).scalars():
+    for row in await session.execute(query):
         groups[getattr(row, key)].append(row)
     return groups
 

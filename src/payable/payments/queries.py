@@ -16,7 +16,7 @@ async def requests_by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[PaymentRequest]]:
     query = (
-        select(PaymentRequest)
+        select(*PaymentRequest.__table__.c)
         .where(PaymentRequest.booking_id.in_(list(booking_ids)))
         .order_by(PaymentRequest.created_at, PaymentRequest.id)
     )
@@ -27,7 +27,7 @@ async def payments_by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Payment]]:
     query = (
-        select(Payment)
+        select(*Payment.__table__.c)
         .where(Payment.booking_id.in_(list(booking_ids)))
         .order_by(Payment.verified_at, Payment.id)
     )

@@ -16,7 +16,7 @@ async def by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Refund]]:
     query = (
-        select(Refund)
+        select(*Refund.__table__.c)
         .where(Refund.booking_id.in_(list(booking_ids)))
         .order_by(Refund.created_at, Refund.id)
     )
