@@ -19,7 +19,9 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLOutputType, is_non_null_type
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from payable.graphql import shapes
@@ -32,7 +34,16 @@ _NO_ERROR = object()
 class _Direct:
     """A field read without strawberry's wrapper: its definition, reader and value shape."""
 
-    __slots__ = ("details", "field", "field_def", "info_name", "nullable", "read", "shape")
+    __slots__ = (
+        "arguments",
+        "details",
+        "field",
+        "field_def",
+        "info_name",
+        "nullable",
+        "read",
+        "shape",
+    )
 
     def __init__(
         self,
@@ -41,12 +52,15 @@ class _Direct:
         field: StrawberryField,
         read: Callable[..., Any],
         info_name: str | None,
+        arguments: dict[str, Any],
     ) -> None:
         self.details = details
         self.field_def = field_def
         self.field = field
         self.read = read
         self.info_name = info_name  # the resolver's info parameter, when it asks for one
+        # Scalar arguments, coerced once: the same for every object of the selection set.
+        self.arguments = arguments
         self.nullable = not is_non_null_type(field_def.type)
         # @stream hands list items out later: graphql-core's business.
         streamed = any(d.name.value == "stream" for d in details[0].node.directives or ())
@@ -69,7 +83,7 @@ class ReadExecutor(SharedEventExecutor):
             and not strawberry_schema.exception_handlers
             and not (middleware and middleware.middlewares)
         )
-        self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
+        self._config = strawberry_schema.config if strawberry_schema else None
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
         # graphql-core memoises selection sets for the whole request, so every booking of a
@@ -88,27 +102,59 @@ class ReadExecutor(SharedEventExecutor):
         """How to read the field directly, or None for graphql-core's path."""
         node = details[0].node
         field_def = self.schema.get_field(parent_type, node.name.value)
-        if not self._direct_ok or field_def is None or field_def.args or node.arguments:
+        if not self._direct_ok or field_def is None:
             return None
         field = (field_def.extensions or {}).get("strawberry-definition")
         if not isinstance(field, StrawberryField) or field.extensions:
             return None
         resolver = field.base_resolver
         if resolver is None:
+            if field_def.args or node.arguments:
+                return None
             name = field.python_name
-            return _Direct(details, field_def, field, lambda source: getattr(source, name), None)
+            read = lambda source: getattr(source, name)  # noqa: E731
+            return _Direct(details, field_def, field, read, None, {})
         if (
             resolver.is_async
             or resolver.self_parameter is None
             or resolver.root_parameter is not None
             or resolver.parent_parameter is not None
-            or resolver.arguments
         ):
+            return None
+        arguments = self._scalar_arguments(field, field_def, details)
+        if arguments is None:
             return None
         info = resolver.info_parameter
         return _Direct(
-            details, field_def, field, resolver.wrapped_func, info.name if info else None
+            details, field_def, field, resolver.wrapped_func, info.name if info else None, arguments
         )
+
+    def _scalar_arguments(
+        self, field: StrawberryField, field_def: Any, details: FieldDetailsList
+    ) -> dict[str, Any] | None:
+        """The resolver's keyword arguments when they are all plain scalars (strawberry passes
+        those through as they are); None when strawberry must convert them, or when coercing
+        them fails (graphql-core then reports it on each field)."""
+        if not field.arguments:
+            return {}
+        if any(_plain_type(argument.type) is None for argument in field.arguments):
+            return None
+        try:
+            values = get_argument_values(
+                field_def,
+                details[0].node,
+                self.variable_values,
+                details[0].fragment_variable_values,
+                self.hide_suggestions,
+            )
+        except Exception:
+            return None
+        names = self._config.name_converter  # type: ignore[union-attr]
+        return {
+            argument.python_name: values[names.from_argument(argument)]
+            for argument in field.arguments
+            if names.from_argument(argument) in values
+        }
 
     def execute_fields(
         self,
@@ -130,7 +176,7 @@ class ReadExecutor(SharedEventExecutor):
                     )  # fmt: skip
                 elif direct.info_name is None:
                     try:
-                        value, error = direct.read(source_value), _NO_ERROR
+                        value, error = direct.read(source_value, **direct.arguments), _NO_ERROR
                     except Exception as raised:
                         value, error = None, raised
                     shape = direct.shape
@@ -172,9 +218,10 @@ class ReadExecutor(SharedEventExecutor):
     def _execute_with_info(self, site: Site, source: Any, position_context: Any) -> Any:
         """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
         direct = site[0]
-        strawberry_info = self._info_class(_raw_info=self._info(site), _field=direct.field)  # type: ignore[misc]
+        strawberry_info = self._config.info_class(_raw_info=self._info(site), _field=direct.field)  # type: ignore[union-attr]
+        arguments = {**direct.arguments, direct.info_name: strawberry_info}
         try:
-            value, error = direct.read(source, **{direct.info_name: strawberry_info}), _NO_ERROR  # type: ignore[dict-item]
+            value, error = direct.read(source, **arguments), _NO_ERROR
         except Exception as raised:
             value, error = None, raised
         return self._complete_read(site, value, error, position_context)
@@ -283,6 +330,16 @@ class ReadExecutor(SharedEventExecutor):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, details, path)
             return None
+
+
+_PLAIN = (int, str, bool, float)
+
+
+def _plain_type(annotation: Any) -> type | None:
+    """The builtin scalar an argument takes (perhaps optional), or None for anything else."""
+    if type(annotation) is StrawberryOptional:  # not Maybe: strawberry wraps those
+        annotation = annotation.of_type
+    return annotation if annotation in _PLAIN else None
 
 
 def _coerced(serialize: Callable[[Any], Any], value: Any) -> Any:

@@ -25,7 +25,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 
 from payable.bookings.queries import BookingView
 from payable.graphql.loaders import Loaders
@@ -108,12 +108,14 @@ def _timeline_pages(info: strawberry.Info, fields: list[FieldNode]) -> set[Timel
     interface = raw.schema.get_type("PayableBooking")
     assert isinstance(interface, GraphQLInterfaceType)
     definition = interface.fields["timeline"]
+    # Resolvers see the coerced variables only; graphql-core reads them from this container.
+    variables = VariableValues(sources={}, coerced=raw.variable_values)
     pages: set[TimelinePage] = set()
     for field in fields:
         if field.name.value != "timeline":
             continue
         try:
-            arguments = get_argument_values(definition, field, raw.variable_values)
+            arguments = get_argument_values(definition, field, variables)
             pages.add(
                 (
                     page_size(arguments.get("first"), default=50),

@@ -1,0 +1,95 @@
+"""The read executor answers exactly what graphql-core's own executor answers.
+
+It reads plain fields itself and completes values by shape (`graphql/executor.py`); every
+answer here, data and errors alike, is compared with the same request run through the stock
+executor on the same data, for each role (what a role may see differs).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from payable.graphql.schema import schema
+from payable.graphql.shared_events import SharedEventExecutor
+from tests.api import (
+    BOOKING_FIELDS,
+    CREATE_CLINIC,
+    CREATE_COURSE,
+    CREATE_TOUR,
+    Api,
+    clinic_input,
+    course_input,
+    tour_input,
+)
+from tests.money_api import link_for, pay
+
+LIST = (
+    "query($first: Int, $skip: Boolean!) { bookings(first: $first) { totalCount"
+    " edges { cursor node { " + BOOKING_FIELDS + " } } pageInfo { hasNextPage endCursor } }"
+    " again: bookings(first: 2) { edges { node { ...Money id @skip(if: $skip) } } } }"
+    " fragment Money on PayableBooking { __typename price { amount } cost: balanceDue { amount }"
+    " nextDueDate nextDueAmount { amount currency } amountHeld { amount } }"
+)
+# A bad cursor deep in the list: the field's error and the nulls it spreads upwards.
+BAD_TIMELINE = """{ bookings(first: 3) { edges { node { reference
+  timeline(after: "not-a-sequence") { edges { node { type } } } } } } }"""
+BAD_SIZE = """query($first: Int) { bookings { edges { node { id
+  timeline(first: $first) { pageInfo { hasNextPage } } } } } }"""
+ADD_NOTE = """mutation($input: AddNoteInput!) { addNote(input: $input) { errors { code } } }"""
+REQUEST_LINK = """query($id: ID!) { node(id: $id) { id ... on PaymentRequest { status
+  amount { amount currency } booking { reference } installment { label status } } } }"""
+
+
+async def _both(api: Api, document: str, variables: dict, monkeypatch: pytest.MonkeyPatch):
+    ours = await api.post(document, variables)
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "execution_context_class", SharedEventExecutor)
+        stock = await api.post(document, variables)
+    return ours, stock
+
+
+async def test_every_answer_is_graphql_cores_answer(
+    api: Api, client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a booking of each vertical, one paid through the sandbox, one with a staff note
+    created = {}
+    for document, input_ in (
+        (CREATE_CLINIC, clinic_input()),
+        (CREATE_COURSE, course_input()),
+        (CREATE_TOUR, tour_input(depositAmount="20000.00")),
+    ):
+        answer = next(iter((await api.data(document, {"input": input_})).values()))
+        created[answer["booking"]["__typename"]] = answer["booking"]["id"]
+    link = await link_for(api, created["ClinicAppointment"])
+    await pay(client, link)  # type: ignore[arg-type]
+    noted = await api.as_role("support").data(
+        ADD_NOTE, {"input": {"bookingId": created["TourBooking"], "text": "call after 6"}}
+    )
+    assert noted["addNote"]["errors"] == []
+
+    cases = [
+        (LIST, {"first": 10, "skip": False}),
+        (LIST, {"first": 10, "skip": True}),
+        (BAD_TIMELINE, {}),
+        (BAD_SIZE, {"first": -1}),
+        (REQUEST_LINK, {"id": link["id"]}),
+    ]
+    for role in ("operator", "integrator", "accountant"):
+        caller = api.as_role(role)
+        for document, variables in cases:
+            # when: the same request runs through each executor
+            ours, stock = await _both(caller, document, variables, monkeypatch)
+
+            # then: the answers are the same, and they are real answers
+            assert ours == stock, (role, document[:40])
+            assert ours.get("data") is not None or ours.get("errors")
+
+    listed = (await api.data(LIST, {"first": 10, "skip": False}))["bookings"]
+    assert listed["totalCount"] == 3
+    assert {edge["node"]["__typename"] for edge in listed["edges"]} == set(created)
+    bad = await api.post(BAD_TIMELINE)
+    assert bad["data"] is None  # a non-null timeline failed: its nulls reach the root field
+    assert {error["extensions"]["code"] for error in bad["errors"]} == {"INVALID_CURSOR"}
+    assert [error["path"] for error in bad["errors"]] == [
+        ["bookings", "edges", 0, "node", "timeline"]
+    ]
