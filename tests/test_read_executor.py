@@ -7,6 +7,9 @@ executor on the same data, for each role (what a role may see differs).
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
+
 import pytest
 
 from payable.graphql.schema import schema
@@ -93,3 +96,28 @@ async def test_every_answer_is_graphql_cores_answer(
     assert [error["path"] for error in bad["errors"]] == [
         ["bookings", "edges", 0, "node", "timeline"]
     ]
+
+
+async def test_a_listed_page_leaves_nothing_for_the_garbage_collector(api: Api) -> None:
+    """Rows, loaders and plans go by reference count when the request ends: the collector,
+    which pauses every request in the process, never has a page of them to sweep."""
+    for document, input_ in ((CREATE_CLINIC, clinic_input()), (CREATE_TOUR, tour_input())):
+        await api.data(document, {"input": input_})
+    await api.data(LIST, {"first": 10, "skip": False})  # warm: the schema's own caches fill
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        # when: a page is listed, then the collector looks for what only it can free
+        listed = await api.data(LIST, {"first": 10, "skip": False})
+        gc.collect()
+        left = Counter(type(found).__qualname__ for found in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+    # then: none of the page's rows, views, loaders or execution plans is among it
+    assert len(listed["bookings"]["edges"]) == 2
+    kept = ("BookingView", "Row", "DataLoader", "Loaders", "_Direct", "Shape", "FieldDetails")
+    assert {name: left[name] for name in kept if left[name]} == {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLOutputType, is_non_null_type
+from graphql import ExecutionResult, GraphQLObjectType, GraphQLOutputType, is_non_null_type
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
@@ -84,6 +84,16 @@ class ReadExecutor(SharedEventExecutor):
             and not (middleware and middleware.middlewares)
         )
         self._config = strawberry_schema.config if strawberry_schema else None
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        response = super().build_response(data)
+        if isinstance(response, ExecutionResult):
+            # Done (nothing deferred or streamed). graphql-core's executor is part of a
+            # reference cycle, so what it holds waits for the garbage collector: let go of the
+            # plans and the memoised selection sets now.
+            self._plans.clear()
+            self._relevant_sub_fields.clear()
+        return response
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
         # graphql-core memoises selection sets for the whole request, so every booking of a
