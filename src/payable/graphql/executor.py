@@ -29,6 +29,7 @@ from payable.graphql.shapes import Shape, shape_of
 from payable.graphql.shared_events import SharedEventExecutor
 
 _NO_ERROR = object()
+_COMPLETED = (dict, list)  # what completion returns when nothing is left to await
 
 
 class _Direct:
@@ -192,6 +193,9 @@ class ReadExecutor(SharedEventExecutor):
                     shape = direct.shape
                     if error is _NO_ERROR and shape is not None and shape.kind == shapes.LEAF:
                         # The common case, inline: a plain value read and coerced.
+                        if value.__class__ is str and shape.text:
+                            results[name] = value
+                            continue
                         if value is None and direct.nullable:
                             results[name] = None
                             continue
@@ -210,7 +214,7 @@ class ReadExecutor(SharedEventExecutor):
                     )  # fmt: skip
                 if result is not Undefined:
                     results[name] = result
-                    if is_awaitable(result):
+                    if result.__class__ not in _COMPLETED and is_awaitable(result):
                         awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
@@ -251,7 +255,7 @@ class ReadExecutor(SharedEventExecutor):
             completed = self._complete(
                 direct.shape, return_type, path, value, position_context, site
             )
-            if self.is_awaitable(completed):
+            if completed.__class__ not in _COMPLETED and self.is_awaitable(completed):
                 return self._await_completed(completed, return_type, details, path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, details, path)
@@ -288,6 +292,10 @@ class ReadExecutor(SharedEventExecutor):
             grouped_field_set, new_defer_usages, _ = self.collect_subfields(
                 shape.type, site[0].details
             )
+            if position_context is None and not new_defer_usages:  # nothing deferred
+                return self.execute_fields(
+                    shape.type, value, path, grouped_field_set, position_context
+                )
             return self.execute_collected_subfields(
                 shape.type, value, path, grouped_field_set, new_defer_usages, position_context
             )
@@ -321,7 +329,7 @@ class ReadExecutor(SharedEventExecutor):
                 value = self._complete(
                     item_shape, item_type, item_path, item, position_context, site
                 )  # type: ignore[arg-type]
-                if is_awaitable(value):
+                if value.__class__ not in _COMPLETED and is_awaitable(value):
                     value = self._await_completed(value, item_type, details, item_path)  # type: ignore[arg-type]
                     awaitable_indices.append(index)
             except Exception as raw_error:

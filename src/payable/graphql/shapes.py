@@ -18,6 +18,7 @@ from graphql import (
     GraphQLOutputType,
     is_leaf_type,
 )
+from graphql.type.scalars import serialize_id, serialize_string
 
 LEAF = 1
 OBJECT = 2
@@ -25,12 +26,13 @@ LIST = 3
 
 
 class Shape:
-    __slots__ = ("item", "item_type", "kind", "origin", "serialize", "type")
+    __slots__ = ("item", "item_type", "kind", "origin", "serialize", "text", "type")
 
     def __init__(self, kind: int, graphql_type: Any) -> None:
         self.kind = kind
         self.type = graphql_type  # without its non-null wrapper
         self.serialize: Callable[[Any], Any] | None = None  # leaves
+        self.text = False  # String and ID: a str is its own output value
         # Objects: a value of this class is certainly of the type (None: any value is).
         self.origin: type | None = None
         self.item: Shape | None = None  # lists
@@ -44,6 +46,7 @@ def shape_of(return_type: GraphQLOutputType) -> Shape | None:
     if is_leaf_type(inner):
         leaf = Shape(LEAF, inner)
         leaf.serialize = inner.coerce_output_value  # type: ignore[union-attr]
+        leaf.text = leaf.serialize in (serialize_string, serialize_id)
         return leaf
     if isinstance(inner, GraphQLList):
         item = shape_of(inner.of_type)
