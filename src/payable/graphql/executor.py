@@ -15,6 +15,8 @@ does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLObjectType, GraphQLOutputType, is_non_null_type
@@ -41,9 +43,12 @@ class _Direct:
         "field",
         "field_def",
         "info_name",
+        "leaf",
         "nullable",
         "read",
         "shape",
+        "subplan",
+        "text",
     )
 
     def __init__(
@@ -66,6 +71,11 @@ class _Direct:
         # @stream hands list items out later: graphql-core's business.
         streamed = any(d.name.value == "stream" for d in details[0].node.directives or ())
         self.shape: Shape | None = None if streamed else shape_of(field_def.type)
+        self.leaf = self.shape is not None and self.shape.kind == shapes.LEAF
+        self.text = self.leaf and self.shape.text  # type: ignore[union-attr]
+        # The plan of the object type this field's values have, once one has been completed:
+        # the same for every value, as the selection and the type are.
+        self.subplan: Plan | None = None
 
 
 Plan = list[tuple[str, FieldDetailsList, _Direct | None]]
@@ -122,9 +132,7 @@ class ReadExecutor(SharedEventExecutor):
         if resolver is None:
             if field_def.args or node.arguments:
                 return None
-            name = field.python_name
-            read = lambda source: getattr(source, name)  # noqa: E731
-            return _Direct(details, field_def, field, read, None, {})
+            return _Direct(details, field_def, field, attrgetter(field.python_name), None, {})
         if (
             resolver.is_async
             or resolver.self_parameter is None
@@ -136,9 +144,10 @@ class ReadExecutor(SharedEventExecutor):
         if arguments is None:
             return None
         info = resolver.info_parameter
-        return _Direct(
-            details, field_def, field, resolver.wrapped_func, info.name if info else None, arguments
-        )
+        read = resolver.wrapped_func
+        if info is None and arguments:
+            read = partial(read, **arguments)
+        return _Direct(details, field_def, field, read, info.name if info else None, arguments)
 
     def _scalar_arguments(
         self, field: StrawberryField, field_def: Any, details: FieldDetailsList
@@ -175,11 +184,23 @@ class ReadExecutor(SharedEventExecutor):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
+        plan = self._plan(parent_type, grouped_field_set)
+        return self._execute_plan(parent_type, source_value, path, plan, position_context)
+
+    def _execute_plan(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        plan: Plan,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's execute_fields, with the planned fields read directly."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for name, details, direct in self._plan(parent_type, grouped_field_set):
+            for name, details, direct in plan:
                 if direct is None:
                     result = self.execute_field(
                         parent_type, source_value, details, Path(path, name, parent_type.name),
@@ -187,26 +208,29 @@ class ReadExecutor(SharedEventExecutor):
                     )  # fmt: skip
                 elif direct.info_name is None:
                     try:
-                        value, error = direct.read(source_value, **direct.arguments), _NO_ERROR
+                        value = direct.read(source_value)
                     except Exception as raised:
-                        value, error = None, raised
-                    shape = direct.shape
-                    if error is _NO_ERROR and shape is not None and shape.kind == shapes.LEAF:
-                        # The common case, inline: a plain value read and coerced.
-                        if value.__class__ is str and shape.text:
-                            results[name] = value
-                            continue
-                        if value is None and direct.nullable:
-                            results[name] = None
-                            continue
-                        coerced = _coerced(shape.serialize, value)  # type: ignore[arg-type]
-                        if coerced is not Undefined:
-                            results[name] = coerced
-                            continue
-                    result = self._complete_read(
-                        (direct, parent_type, Path(path, name, parent_type.name)), value, error,
-                        position_context,
-                    )  # fmt: skip
+                        result = self._complete_read(
+                            (direct, parent_type, Path(path, name, parent_type.name)), None,
+                            raised, position_context,
+                        )  # fmt: skip
+                    else:
+                        if direct.leaf:
+                            # The common case, inline: a plain value read and coerced.
+                            if direct.text and value.__class__ is str:
+                                results[name] = value
+                                continue
+                            if value is None and direct.nullable:
+                                results[name] = None
+                                continue
+                            coerced = _coerced(direct.shape.serialize, value)  # type: ignore[union-attr, arg-type]
+                            if coerced is not Undefined:
+                                results[name] = coerced
+                                continue
+                        result = self._complete_read(
+                            (direct, parent_type, Path(path, name, parent_type.name)), value,
+                            _NO_ERROR, position_context,
+                        )  # fmt: skip
                 else:
                     result = self._execute_with_info(
                         (direct, parent_type, Path(path, name, parent_type.name)), source_value,
@@ -289,13 +313,15 @@ class ReadExecutor(SharedEventExecutor):
                 return self.complete_value(
                     return_type, site[0].details, self._info(site), path, value, position_context
                 )
+            direct = site[0]
+            if position_context is None and direct.subplan is not None:
+                return self._execute_plan(shape.type, value, path, direct.subplan, None)
             grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-                shape.type, site[0].details
+                shape.type, direct.details
             )
             if position_context is None and not new_defer_usages:  # nothing deferred
-                return self.execute_fields(
-                    shape.type, value, path, grouped_field_set, position_context
-                )
+                direct.subplan = self._plan(shape.type, grouped_field_set)
+                return self._execute_plan(shape.type, value, path, direct.subplan, None)
             return self.execute_collected_subfields(
                 shape.type, value, path, grouped_field_set, new_defer_usages, position_context
             )
