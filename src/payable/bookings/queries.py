@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from payable.bookings import search
 from payable.bookings.models import Booking, Installment
 from payable.bookings.search import BookingFilter
+from payable.db.records import record_type, records
 from payable.verticals import VERTICALS
 
 
@@ -58,10 +59,20 @@ _ROWS = [Bundle("booking", *Booking.__table__.c)] + [
 ]
 
 
+_RECORDS = [record_type(tuple(column.key for column in bundle.exprs)) for bundle in _ROWS]
+
+
 def _row_views(rows: Iterable) -> list[BookingView]:
-    return [
-        BookingView(row[0], next(d for d in row[1:] if d.booking_id is not None)) for row in rows
-    ]
+    booking_record, *detail_records = _RECORDS
+    views = []
+    for row in rows:
+        detail = next(
+            make._make(d)
+            for make, d in zip(detail_records, row[1:], strict=True)
+            if d.booking_id is not None
+        )
+        views.append(BookingView(booking_record._make(row[0]), detail))
+    return views
 
 
 def _filtered(query, tenant_id: uuid.UUID, where: BookingFilter):
@@ -126,7 +137,8 @@ async def installments_by_booking(
         .order_by(table.c.booking_id, table.c.sequence)
     )
     grouped: dict[uuid.UUID, list[Installment]] = defaultdict(list)
-    for row in await session.execute(query):
+    result = await session.execute(query)
+    for row in records(result, list(result.keys())):
         grouped[row.booking_id].append(row)
     return grouped
 

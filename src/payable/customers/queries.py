@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.customers.models import Customer
+from payable.db.records import records
 
 
 async def by_ids(
@@ -15,4 +16,5 @@ async def by_ids(
     """Read-only rows with the model's attribute names (customers are shown, not changed)."""
     table = Customer.__table__
     query = select(*table.c).where(table.c.tenant_id == tenant_id, table.c.id.in_(list(ids)))
-    return {row.id: row for row in await session.execute(query)}
+    result = await session.execute(query)
+    return {row.id: row for row in records(result, list(result.keys()))}

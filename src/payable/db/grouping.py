@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.records import records
+
 T = TypeVar("T")
 
 
@@ -22,7 +24,8 @@ async def grouped(
     of them for display, and an ORM entity costs several times a row to build and to collect.
     """
     groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in await session.execute(query):
+    result = await session.execute(query)
+    for row in records(result, list(result.keys())):
         groups[getattr(row, key)].append(row)
     return groups
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.db.grouping import by_id
+from payable.db.records import records
 from payable.timeline.models import BookingEvent
 
 
@@ -47,7 +48,8 @@ async def pages_by_booking(
         .order_by(events.c.sequence)
     )
     pages: dict[uuid.UUID, list[BookingEvent]] = defaultdict(list)
-    for event in await session.execute(query):
+    result = await session.execute(query)
+    for event in records(result, list(result.keys())):
         pages[event.booking_id].append(event)
     return pages
 
