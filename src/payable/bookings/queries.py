@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from payable.bookings import search
 from payable.bookings.models import Booking, Installment
 from payable.bookings.search import BookingFilter
+from payable.db.arrays import any_of
 from payable.db.records import record_type, records
 from payable.verticals import VERTICALS
 
@@ -133,7 +134,7 @@ async def installments_by_booking(
     table = Installment.__table__
     query = (
         select(*table.c)
-        .where(table.c.booking_id.in_(list(booking_ids)))
+        .where(any_of(table.c.booking_id, booking_ids))
         .order_by(table.c.booking_id, table.c.sequence)
     )
     grouped: dict[uuid.UUID, list[Installment]] = defaultdict(list)

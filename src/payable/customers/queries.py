@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.customers.models import Customer
+from payable.db.arrays import any_of
 from payable.db.records import records
 
 
@@ -15,6 +16,6 @@ async def by_ids(
 ) -> dict[uuid.UUID, Customer]:
     """Read-only rows with the model's attribute names (customers are shown, not changed)."""
     table = Customer.__table__
-    query = select(*table.c).where(table.c.tenant_id == tenant_id, table.c.id.in_(list(ids)))
+    query = select(*table.c).where(table.c.tenant_id == tenant_id, any_of(table.c.id, ids))
     result = await session.execute(query)
     return {row.id: row for row in records(result, list(result.keys()))}

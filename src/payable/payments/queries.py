@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.arrays import any_of
 from payable.db.grouping import by_id, grouped
 from payable.payments.models import Payment, PaymentRequest
 
@@ -17,7 +18,7 @@ async def requests_by_booking(
 ) -> dict[uuid.UUID, list[PaymentRequest]]:
     query = (
         select(*PaymentRequest.__table__.c)
-        .where(PaymentRequest.booking_id.in_(list(booking_ids)))
+        .where(any_of(PaymentRequest.booking_id, booking_ids))
         .order_by(PaymentRequest.created_at, PaymentRequest.id)
     )
     return await grouped(session, query, "booking_id")
@@ -28,7 +29,7 @@ async def payments_by_booking(
 ) -> dict[uuid.UUID, list[Payment]]:
     query = (
         select(*Payment.__table__.c)
-        .where(Payment.booking_id.in_(list(booking_ids)))
+        .where(any_of(Payment.booking_id, booking_ids))
         .order_by(Payment.verified_at, Payment.id)
     )
     return await grouped(session, query, "booking_id")

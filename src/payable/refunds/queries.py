@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.arrays import any_of
 from payable.db.grouping import by_id, grouped
 from payable.payments.models import Payment
 from payable.refunds.enums import IN_FLIGHT
@@ -17,7 +18,7 @@ async def by_booking(
 ) -> dict[uuid.UUID, list[Refund]]:
     query = (
         select(*Refund.__table__.c)
-        .where(Refund.booking_id.in_(list(booking_ids)))
+        .where(any_of(Refund.booking_id, booking_ids))
         .order_by(Refund.created_at, Refund.id)
     )
     return await grouped(session, query, "booking_id")
