@@ -19,6 +19,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 LEAF = 1
 OBJECT = 2
@@ -47,6 +48,8 @@ def shape_of(return_type: GraphQLOutputType) -> Shape | None:
         leaf = Shape(LEAF, inner)
         leaf.serialize = inner.coerce_output_value  # type: ignore[union-attr]
         leaf.text = leaf.serialize in (serialize_string, serialize_id)
+        if isinstance(inner, CustomGraphQLEnumType):
+            leaf.serialize = _enum_names(inner)
         return leaf
     if isinstance(inner, GraphQLList):
         item = shape_of(inner.of_type)
@@ -66,3 +69,19 @@ def shape_of(return_type: GraphQLOutputType) -> Shape | None:
             shaped.origin = definition.origin
         return shaped
     return None
+
+
+def _enum_names(enum: CustomGraphQLEnumType) -> Callable[[Any], Any]:
+    """strawberry's coercion of a Python enum member to its GraphQL name (it searches the
+    values one by one), as a dict look-up; anything else is left to strawberry."""
+    names = {value.value: name for name, value in enum.values.items()}
+    members, coerce = enum.wrapped_cls, enum.coerce_output_value
+
+    def serialize(member: Any) -> Any:
+        if member.__class__ is members:
+            name = names.get(member.value)
+            if name is not None:
+                return name
+        return coerce(member)
+
+    return serialize
