@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from payable.bookings import search
 from payable.bookings.models import Booking, Installment
 from payable.bookings.search import BookingFilter
-from payable.db.arrays import any_of
+from payable.db.arrays import any_of_ids
 from payable.db.records import record_type, records
 from payable.verticals import VERTICALS
 
@@ -122,6 +122,13 @@ async def by_ids(
     return {view.booking.id: view for view in _views((await session.execute(query)).all())}
 
 
+_SCHEDULES = (
+    select(*Installment.__table__.c)
+    .where(any_of_ids(Installment.__table__.c.booking_id))
+    .order_by(Installment.__table__.c.booking_id, Installment.__table__.c.sequence)
+)
+
+
 async def installments_by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Installment]]:
@@ -131,14 +138,8 @@ async def installments_by_booking(
     fraction of ORM entities to build and to collect. Services change installments through
     their own locked reads.
     """
-    table = Installment.__table__
-    query = (
-        select(*table.c)
-        .where(any_of(table.c.booking_id, booking_ids))
-        .order_by(table.c.booking_id, table.c.sequence)
-    )
     grouped: dict[uuid.UUID, list[Installment]] = defaultdict(list)
-    result = await session.execute(query)
+    result = await session.execute(_SCHEDULES, {"ids": list(booking_ids)})
     for row in records(result, list(result.keys())):
         grouped[row.booking_id].append(row)
     return grouped

@@ -16,3 +16,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 def any_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+def any_of_ids(column: Any) -> ColumnElement[bool]:
+    """``column = ANY(:ids)`` for a statement built once and executed with ``{"ids": [...]}``:
+    it then keeps its compiled form and cache key, instead of being built on every call."""
+    return column == any_(bindparam("ids", type_=ARRAY(column.type)))

@@ -16,15 +16,16 @@ T = TypeVar("T")
 
 
 async def grouped(
-    session: AsyncSession, query: Select[Any], key: str
+    session: AsyncSession, query: Select[Any], key: str, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Any]]:
-    """Run ``query`` (a table's columns) and group the rows by column ``key``.
+    """Run ``query`` (a table's columns, ``any_of_ids``) for ``ids`` and group the rows by
+    column ``key``.
 
     Plain rows, read-only, with the model's attribute names: a page of bookings reads hundreds
     of them for display, and an ORM entity costs several times a row to build and to collect.
     """
     groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    result = await session.execute(query)
+    result = await session.execute(query, {"ids": list(ids)})
     for row in records(result, list(result.keys())):
         groups[getattr(row, key)].append(row)
     return groups
