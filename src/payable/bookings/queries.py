@@ -69,7 +69,7 @@ def _row_views(rows: Iterable) -> list[BookingView]:
     for row in rows:
         detail = next(
             make._make(d)
-            for make, d in zip(detail_records, row[1:], strict=True)
+            for make, d in zip(detail_records, row[1 : len(_RECORDS)], strict=True)
             if d.booking_id is not None
         )
         views.append(BookingView(booking_record._make(row[0]), detail))
@@ -87,9 +87,19 @@ async def page(
     where: BookingFilter,
     first: int,
     after: Position | None,
-) -> tuple[list[BookingView], bool]:
-    """Up to ``first`` bookings after ``after``, newest first, and whether more follow."""
-    query = _filtered(_joined(select(*_ROWS)), tenant_id, where)
+    with_total: bool = False,
+) -> tuple[list[BookingView], bool, int | None]:
+    """Up to ``first`` bookings after ``after``, newest first, whether more follow, and (with
+    ``with_total``) how many match in all.
+
+    The total comes in the same statement, as a sub-select PostgreSQL runs once: one round
+    trip fewer than ``count``. It is None when not asked for or when the page is empty (no
+    row carries it).
+    """
+    columns: list = [*_ROWS]
+    if with_total:
+        columns.append(_counted(tenant_id, where).scalar_subquery().label("total"))
+    query = _filtered(_joined(select(*columns)), tenant_id, where)
     if after is not None:
         query = query.where(
             or_(
@@ -98,8 +108,10 @@ async def page(
             )
         )
     query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
-    views = _row_views((await session.execute(query)).all())
-    return views[:first], len(views) > first
+    rows = (await session.execute(query)).all()
+    total = rows[0].total if with_total and rows else None
+    views = _row_views(rows)
+    return views[:first], len(views) > first, total
 
 
 async def matching(
@@ -110,9 +122,12 @@ async def matching(
     return _views((await session.execute(query)).all())
 
 
+def _counted(tenant_id: uuid.UUID, where: BookingFilter):
+    return _filtered(select(func.count()).select_from(Booking), tenant_id, where)
+
+
 async def count(*, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter) -> int:
-    query = _filtered(select(func.count()).select_from(Booking), tenant_id, where)
-    return (await session.execute(query)).scalar_one()
+    return (await session.execute(_counted(tenant_id, where))).scalar_one()
 
 
 async def by_ids(

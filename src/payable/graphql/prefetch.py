@@ -87,6 +87,16 @@ def _fields(
                 yield from _fields(fragment.selection_set, fragments)
 
 
+def asks_for(info: strawberry.Info, name: str) -> bool:
+    """Whether this field's selection names ``name`` directly (through fragments too)."""
+    raw = info._raw_info
+    return any(
+        field.name.value == name
+        for node in raw.field_nodes
+        for field in _fields(node.selection_set, raw.fragments)
+    )
+
+
 def _booking_fields(info: strawberry.Info) -> list[FieldNode]:
     """The fields selected under `edges { node { … } }` of this connection field."""
     raw = info._raw_info
