@@ -101,9 +101,10 @@ class ReadExecutor(SharedEventExecutor):
         if isinstance(response, ExecutionResult):
             # Done (nothing deferred or streamed). graphql-core's executor is part of a
             # reference cycle, so what it holds waits for the garbage collector: let go of the
-            # plans and the memoised selection sets now.
-            self._plans.clear()
-            self._relevant_sub_fields.clear()
+            # plans and the memoised selection sets now. Rebound, not cleared: a subscription's
+            # per-event executors are copies that share them with the next event.
+            self._plans = {}
+            self._relevant_sub_fields = {}
         return response
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
