@@ -44,6 +44,7 @@ class _Direct:
         "field_def",
         "info_name",
         "leaf",
+        "nodes",
         "nullable",
         "read",
         "shape",
@@ -61,6 +62,7 @@ class _Direct:
         arguments: dict[str, Any],
     ) -> None:
         self.details = details
+        self.nodes = [field_details.node for field_details in details]  # for resolve infos
         self.field_def = field_def
         self.field = field
         self.read = read
@@ -224,10 +226,14 @@ class ReadExecutor(SharedEventExecutor):
                             if value is None and direct.nullable:
                                 results[name] = None
                                 continue
-                            coerced = _coerced(direct.shape.serialize, value)  # type: ignore[union-attr, arg-type]
-                            if coerced is not Undefined:
-                                results[name] = coerced
-                                continue
+                            if value is not None and not isinstance(value, Exception):
+                                try:
+                                    coerced = direct.shape.serialize(value)  # type: ignore[union-attr, misc]
+                                except Exception:  # graphql-core completes it and says why
+                                    coerced = None
+                                if coerced is not None and coerced is not Undefined:
+                                    results[name] = coerced
+                                    continue
                         result = self._complete_read(
                             (direct, parent_type, Path(path, name, parent_type.name)), value,
                             _NO_ERROR, position_context,
@@ -251,8 +257,7 @@ class ReadExecutor(SharedEventExecutor):
 
     def _info(self, site: Site) -> Any:
         direct, parent_type, path = site
-        nodes = [details.node for details in direct.details]
-        return self.build_resolve_info(direct.field_def, nodes, parent_type, path)
+        return self.build_resolve_info(direct.field_def, direct.nodes, parent_type, path)
 
     def _execute_with_info(self, site: Site, source: Any, position_context: Any) -> Any:
         """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
