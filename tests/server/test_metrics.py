@@ -7,6 +7,8 @@ every check compares a scrape before the day with one after it.
 from __future__ import annotations
 
 import asyncio
+import gc
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -173,6 +175,26 @@ async def test_pending_link_lag_is_the_oldest_pending_link_age(
     )
     lag = value(await scrape(client), "payable_worker_lag_seconds", queue="pending_link")
     assert 10 * 86400 <= lag < 10 * 86400 + 600
+
+
+async def test_collector_time_counts_each_collection(client: httpx.AsyncClient) -> None:
+    """A bench divides this counter's growth by the CPU a load took: the collector's share."""
+    before = await scrape(client)
+    # given: enough cyclic garbage that a full collection takes measurable time
+    garbage: list[object] = []
+    for _ in range(50_000):
+        cycle: list[object] = []
+        cycle.append(cycle)
+        garbage.append(cycle)
+    del garbage, cycle
+
+    started = time.perf_counter()
+    gc.collect()
+    took = time.perf_counter() - started
+
+    after = await scrape(client)
+    spent = delta(before, after, "payable_gc_collections_seconds_total", generation="2")
+    assert spent >= took / 2  # the callback times the collection itself, not its call
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -10,11 +11,14 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 from sqlmodel import SQLModel
 
 from payable.bookings import search
 from payable.bookings.models import Booking, Installment
 from payable.bookings.search import BookingFilter
+from payable.db.arrays import any_of_ids
+from payable.db.records import record_type, records
 from payable.verticals import registry
 
 
@@ -32,10 +36,18 @@ class Position:
     id: uuid.UUID
 
 
+def _details() -> tuple[type[SQLModel], ...]:
+    """The registered verticals' detail tables (read at each call: a vertical may be added)."""
+    return tuple(v.detail_model for v in registry.all_verticals())
+
+
 def _with_details():
     """One statement for bookings and whichever vertical row each has."""
-    details = [v.detail_model for v in registry.all_verticals()]
-    query = select(Booking, *details)
+    details = _details()
+    return _joined(select(Booking, *details), details)
+
+
+def _joined(query, details: tuple[type[SQLModel], ...]):
     for model in details:
         query = query.outerjoin(model, model.booking_id == Booking.id)
     return query
@@ -43,6 +55,29 @@ def _with_details():
 
 def _views(rows: Iterable) -> list[BookingView]:
     return [BookingView(row[0], next(d for d in row[1:] if d is not None)) for row in rows]
+
+
+# A page is read for display only: plain rows with the models' attribute names, not entities
+# (a page of a hundred bookings and their vertical rows costs a fraction to build and collect).
+@functools.cache
+def _row_shape(details: tuple[type[SQLModel], ...]) -> tuple[list[Bundle], list[type]]:
+    bundles = [Bundle("booking", *Booking.__table__.c)] + [
+        Bundle(model.__tablename__, *model.__table__.c) for model in details
+    ]
+    return bundles, [record_type(tuple(column.key for column in b.exprs)) for b in bundles]
+
+
+def _row_views(rows: Iterable, record_types: list[type]) -> list[BookingView]:
+    booking_record, *detail_records = record_types
+    views = []
+    for row in rows:
+        detail = next(
+            make._make(d)
+            for make, d in zip(detail_records, row[1 : len(record_types)], strict=True)
+            if d.booking_id is not None
+        )
+        views.append(BookingView(booking_record._make(row[0]), detail))
+    return views
 
 
 def _filtered(query, tenant_id: uuid.UUID, where: BookingFilter):
@@ -56,9 +91,21 @@ async def page(
     where: BookingFilter,
     first: int,
     after: Position | None,
-) -> tuple[list[BookingView], bool]:
-    """Up to ``first`` bookings after ``after``, newest first, and whether more follow."""
-    query = _filtered(_with_details(), tenant_id, where)
+    with_total: bool = False,
+) -> tuple[list[BookingView], bool, int | None]:
+    """Up to ``first`` bookings after ``after``, newest first, whether more follow, and (with
+    ``with_total``) how many match in all.
+
+    The total comes in the same statement, as a sub-select PostgreSQL runs once: one round
+    trip fewer than ``count``. It is None when not asked for or when the page is empty (no
+    row carries it).
+    """
+    details = _details()
+    bundles, record_types = _row_shape(details)
+    columns: list = [*bundles]
+    if with_total:
+        columns.append(_counted(tenant_id, where).scalar_subquery().label("total"))
+    query = _filtered(_joined(select(*columns), details), tenant_id, where)
     if after is not None:
         query = query.where(
             or_(
@@ -67,8 +114,10 @@ async def page(
             )
         )
     query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
-    views = _views((await session.execute(query)).all())
-    return views[:first], len(views) > first
+    rows = (await session.execute(query)).all()
+    total = rows[0].total if with_total and rows else None
+    views = _row_views(rows, record_types)
+    return views[:first], len(views) > first, total
 
 
 async def matching(
@@ -79,9 +128,12 @@ async def matching(
     return _views((await session.execute(query)).all())
 
 
+def _counted(tenant_id: uuid.UUID, where: BookingFilter):
+    return _filtered(select(func.count()).select_from(Booking), tenant_id, where)
+
+
 async def count(*, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter) -> int:
-    query = _filtered(select(func.count()).select_from(Booking), tenant_id, where)
-    return (await session.execute(query)).scalar_one()
+    return (await session.execute(_counted(tenant_id, where))).scalar_one()
 
 
 async def by_ids(
@@ -89,6 +141,13 @@ async def by_ids(
 ) -> dict[uuid.UUID, BookingView]:
     query = _with_details().where(Booking.tenant_id == tenant_id, Booking.id.in_(list(ids)))
     return {view.booking.id: view for view in _views((await session.execute(query)).all())}
+
+
+_SCHEDULES = (
+    select(*Installment.__table__.c)
+    .where(any_of_ids(Installment.__table__.c.booking_id))
+    .order_by(Installment.__table__.c.booking_id, Installment.__table__.c.sequence)
+)
 
 
 async def installments_by_booking(
@@ -100,14 +159,9 @@ async def installments_by_booking(
     fraction of ORM entities to build and to collect. Services change installments through
     their own locked reads.
     """
-    table = Installment.__table__
-    query = (
-        select(*table.c)
-        .where(table.c.booking_id.in_(list(booking_ids)))
-        .order_by(table.c.booking_id, table.c.sequence)
-    )
     grouped: dict[uuid.UUID, list[Installment]] = defaultdict(list)
-    for row in await session.execute(query):
+    result = await session.execute(_SCHEDULES, {"ids": list(booking_ids)})
+    for row in records(result, list(result.keys())):
         grouped[row.booking_id].append(row)
     return grouped
 

@@ -10,15 +10,23 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.records import records
+
 T = TypeVar("T")
 
 
 async def grouped(
-    session: AsyncSession, query: Select[Any], key: str
+    session: AsyncSession, query: Select[Any], key: str, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Any]]:
-    """Run ``query`` (one entity per row) and group the rows by attribute ``key``."""
+    """Run ``query`` (a table's columns, ``any_of_ids``) for ``ids`` and group the rows by
+    column ``key``.
+
+    Plain rows, read-only, with the model's attribute names: a page of bookings reads hundreds
+    of them for display, and an ORM entity costs several times a row to build and to collect.
+    """
     groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in (await session.execute(query)).scalars():
+    result = await session.execute(query, {"ids": list(ids)})
+    for row in records(result, list(result.keys())):
         groups[getattr(row, key)].append(row)
     return groups
 

@@ -46,15 +46,21 @@ class Loaders:
         self.tenant_id = tenant_id
         self.hidden_events = hidden_events  # event types this caller may not see (CRM notes)
 
+    # The batch functions capture what they need, never ``self``: a loader kept on its Loaders
+    # and pointing back at them would be a reference cycle, and every row it cached would wait
+    # for the garbage collector instead of going when the request does.
+
     def _scoped(
         self, fetch: Callable[..., Awaitable[dict[Any, Any]]]
     ) -> Callable[[Iterable[uuid.UUID]], Awaitable[dict[Any, Any]]]:
-        return lambda ids: fetch(session=self.session, tenant_id=self.tenant_id, ids=ids)
+        session, tenant_id = self.session, self.tenant_id
+        return lambda ids: fetch(session=session, tenant_id=tenant_id, ids=ids)
 
     def _by_booking(
         self, fetch: Callable[..., Awaitable[dict[Any, Any]]]
     ) -> Callable[[Iterable[uuid.UUID]], Awaitable[dict[Any, Any]]]:
-        return lambda ids: fetch(session=self.session, booking_ids=ids)
+        session = self.session
+        return lambda ids: fetch(session=session, booking_ids=ids)
 
     @cached_property
     def booking(self) -> DataLoader[uuid.UUID, bookings.BookingView | None]:
@@ -86,9 +92,11 @@ class Loaders:
 
     @cached_property
     def event(self) -> DataLoader[uuid.UUID, Any]:
+        session, tenant_id, hidden = self.session, self.tenant_id, self.hidden_events
+
         async def fetch(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
             return await timeline.by_ids(
-                session=self.session, tenant_id=self.tenant_id, ids=ids, hidden=self.hidden_events
+                session=session, tenant_id=tenant_id, ids=ids, hidden=hidden
             )
 
         return _loader(fetch)
@@ -111,14 +119,16 @@ class Loaders:
 
     @cached_property
     def timeline(self) -> DataLoader[TimelineKey, list[Any]]:
+        session, hidden = self.session, self.hidden_events
+
         async def load(keys: list[TimelineKey]) -> list[list[Any]]:
             # One statement per distinct (first, after): in a list, that is one statement.
             pages: dict[TimelineKey, list[Any]] = {}
             for first, after in {(k[1], k[2]) for k in keys}:
                 ids = [k[0] for k in keys if (k[1], k[2]) == (first, after)]
                 found = await timeline.pages_by_booking(
-                    hidden=self.hidden_events,
-                    session=self.session,
+                    hidden=hidden,
+                    session=session,
                     booking_ids=ids,
                     first=first,
                     after=after,

@@ -25,7 +25,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 
 from payable.bookings.queries import BookingView
 from payable.graphql.loaders import Loaders
@@ -87,6 +87,16 @@ def _fields(
                 yield from _fields(fragment.selection_set, fragments)
 
 
+def asks_for(info: strawberry.Info, name: str) -> bool:
+    """Whether this field's selection names ``name`` directly (through fragments too)."""
+    raw = info._raw_info
+    return any(
+        field.name.value == name
+        for node in raw.field_nodes
+        for field in _fields(node.selection_set, raw.fragments)
+    )
+
+
 def _booking_fields(info: strawberry.Info) -> list[FieldNode]:
     """The fields selected under `edges { node { … } }` of this connection field."""
     raw = info._raw_info
@@ -108,12 +118,14 @@ def _timeline_pages(info: strawberry.Info, fields: list[FieldNode]) -> set[Timel
     interface = raw.schema.get_type("PayableBooking")
     assert isinstance(interface, GraphQLInterfaceType)
     definition = interface.fields["timeline"]
+    # Resolvers see the coerced variables only; graphql-core reads them from this container.
+    variables = VariableValues(sources={}, coerced=raw.variable_values)
     pages: set[TimelinePage] = set()
     for field in fields:
         if field.name.value != "timeline":
             continue
         try:
-            arguments = get_argument_values(definition, field, raw.variable_values)
+            arguments = get_argument_values(definition, field, variables)
             pages.add(
                 (
                     page_size(arguments.get("first"), default=50),
@@ -150,12 +162,14 @@ async def related(
         "policy": [booking.policy_version_id for booking in bookings],
     }
     names = sorted(wanted)
+    # Straight to the loaders' batch functions: the same statement each, without a future
+    # and a cache entry per booking.
     loads: list[Awaitable[list[Any]]] = [
-        getattr(loaders, name).load_many(keys.get(name, ids)) for name in names
+        getattr(loaders, name).load_fn(keys.get(name, ids)) for name in names
     ]
     timeline_pages = sorted(pages or (), key=lambda page: (page[0], page[1] or -1))
     for first, after in timeline_pages:
-        loads.append(loaders.timeline.load_many([(i, first, after) for i in ids]))
+        loads.append(loaders.timeline.load_fn([(i, first, after) for i in ids]))
     results = await asyncio.gather(*loads) if loads else []
 
     out = [Related() for _ in views]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -106,8 +107,13 @@ class BookingQueries:
             filter, kind=kind, status=status, payment_status=payment_status
         )
         session = context.read_session
-        views, has_next = await bookings.page(
-            session=session, tenant_id=tenant_id, where=where, first=size, after=position
+        views, has_next, total = await bookings.page(
+            session=session,
+            tenant_id=tenant_id,
+            where=where,
+            first=size,
+            after=position,
+            with_total=prefetch.asks_for(info, "totalCount"),
         )
         loader = context.loaders.booking
         for view in views:  # later look-ups of these bookings (events, payments) need no query
@@ -125,10 +131,16 @@ class BookingQueries:
             page_info=PageInfo(
                 has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
             ),
-            total_count_loader=lambda: bookings.count(
-                session=session, tenant_id=tenant_id, where=where
+            total_count_loader=(
+                (lambda: bookings.count(session=session, tenant_id=tenant_id, where=where))
+                if total is None
+                else partial(_known, total)
             ),
         )
+
+
+async def _known(total: int) -> int:
+    return total
 
 
 def _position(after: str | None) -> bookings.Position | None:

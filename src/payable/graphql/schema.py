@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from payable.graphql.bookings.lifecycle import LifecycleMutations
 from payable.graphql.bookings.pricing import PricingMutations
 from payable.graphql.document_cache import DocumentCache
+from payable.graphql.executor import ReadExecutor
 from payable.graphql.extensions import CloseReadSession, mask_bugs
 from payable.graphql.introspection import IntrospectionSwitch
 from payable.graphql.payments.held import HeldPaymentMutations
@@ -26,7 +27,6 @@ from payable.graphql.reports.api import MonthQueries, daily_queries, daily_summa
 from payable.graphql.request_limits import RequestLimits
 from payable.graphql.reviews.api import ReviewMutations, ReviewQueries
 from payable.graphql.scalars import DecimalScalar
-from payable.graphql.shared_events import SharedEventExecutor
 from payable.graphql.subscriptions import BookingSubscriptions
 from payable.graphql.tenants.api import TenantMutations, TenantQueries
 from payable.graphql.timeline.notes import NoteMutations
@@ -124,7 +124,7 @@ def build_schema() -> strawberry.Schema:
             PaymentRequestPayload,
         ],
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=ReadExecutor,
         extensions=[
             OperationMetrics,  # first: it sees the answer as masked, as the client does
             OperationSpan,

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from payable.db.engine import Database
-from payable.metrics import business, families
+from payable.metrics import business, families, gc_time
 from payable.settings import Settings
 from payable.timeline.hub import EventHub
 
@@ -33,6 +33,7 @@ def sample(db: Database, hub: EventHub) -> None:
     families.POOL_IN_USE.set(db.engine.pool.checkedout())  # type: ignore[attr-defined]
     families.SUBSCRIPTIONS.set(hub.subscribers)
     families.QUEUED_EVENTS.set(hub.queued)
+    gc_time.flush()
 
 
 def refusal(request: Request, settings: Settings) -> str | None:
@@ -50,6 +51,8 @@ def refusal(request: Request, settings: Settings) -> str | None:
 
 
 def route(db: Database, hub: EventHub, settings: Settings) -> Route:
+    gc_time.install()
+
     async def metrics(request: Request) -> Response:
         reason = refusal(request, settings)
         if reason is not None:

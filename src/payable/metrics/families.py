@@ -58,6 +58,11 @@ QUEUED_EVENTS = Gauge(
     "Events read but not yet sent to their subscribers.",
     multiprocess_mode="livesum",
 )
+GC_SECONDS = Counter(
+    "payable_gc_collections_seconds",
+    "Time spent in the cyclic garbage collector, by generation collected.",
+    ["generation"],
+)
 
 # Operation names come from clients: keep only well-formed ones, and only so many per process,
 # so a client inventing names cannot blow up the series count.

@@ -83,10 +83,15 @@ class PaymentRequest(SQLModel, table=True):
 
     def status_at(self, now: datetime) -> PaymentRequestStatus:
         """EXPIRED as soon as the expiry passes, before the sweeper has recorded it."""
-        status = PaymentRequestStatus(self.status)
-        if status is PaymentRequestStatus.PENDING and self.expires_at <= now:
-            return PaymentRequestStatus.EXPIRED
-        return status
+        return request_status_at(self, now)
+
+
+def request_status_at(request: Any, now: datetime) -> PaymentRequestStatus:
+    """A payment request's status at ``now``, for an entity or a read-only row alike."""
+    status = PaymentRequestStatus(request.status)
+    if status is PaymentRequestStatus.PENDING and request.expires_at <= now:
+        return PaymentRequestStatus.EXPIRED
+    return status
 
 
 class Payment(SQLModel, table=True):

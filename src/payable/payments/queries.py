@@ -8,30 +8,32 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.arrays import any_of_ids
 from payable.db.grouping import by_id, grouped
 from payable.payments.models import Payment, PaymentRequest
+
+_REQUESTS_BY_BOOKING = (
+    select(*PaymentRequest.__table__.c)
+    .where(any_of_ids(PaymentRequest.booking_id))
+    .order_by(PaymentRequest.created_at, PaymentRequest.id)
+)
+_PAYMENTS_BY_BOOKING = (
+    select(*Payment.__table__.c)
+    .where(any_of_ids(Payment.booking_id))
+    .order_by(Payment.verified_at, Payment.id)
+)
 
 
 async def requests_by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[PaymentRequest]]:
-    query = (
-        select(PaymentRequest)
-        .where(PaymentRequest.booking_id.in_(list(booking_ids)))
-        .order_by(PaymentRequest.created_at, PaymentRequest.id)
-    )
-    return await grouped(session, query, "booking_id")
+    return await grouped(session, _REQUESTS_BY_BOOKING, "booking_id", booking_ids)
 
 
 async def payments_by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Payment]]:
-    query = (
-        select(Payment)
-        .where(Payment.booking_id.in_(list(booking_ids)))
-        .order_by(Payment.verified_at, Payment.id)
-    )
-    return await grouped(session, query, "booking_id")
+    return await grouped(session, _PAYMENTS_BY_BOOKING, "booking_id", booking_ids)
 
 
 async def requests_by_ids(

@@ -6,21 +6,23 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.arrays import any_of_ids
 from payable.db.grouping import by_id, grouped
 from payable.payments.models import Payment
 from payable.refunds.enums import IN_FLIGHT
 from payable.refunds.models import Refund
 
+_BY_BOOKING = (
+    select(*Refund.__table__.c)
+    .where(any_of_ids(Refund.booking_id))
+    .order_by(Refund.created_at, Refund.id)
+)
+
 
 async def by_booking(
     *, session: AsyncSession, booking_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[Refund]]:
-    query = (
-        select(Refund)
-        .where(Refund.booking_id.in_(list(booking_ids)))
-        .order_by(Refund.created_at, Refund.id)
-    )
-    return await grouped(session, query, "booking_id")
+    return await grouped(session, _BY_BOOKING, "booking_id", booking_ids)
 
 
 async def by_ids(

@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.db.arrays import any_of
 from payable.db.grouping import by_id
+from payable.db.records import records
 from payable.timeline.models import BookingEvent
 
 
@@ -31,7 +33,7 @@ async def pages_by_booking(
         .over(partition_by=events.c.booking_id, order_by=events.c.sequence)
         .label("position")
     )
-    inner = select(events.c.id, position).where(events.c.booking_id.in_(list(booking_ids)))
+    inner = select(events.c.id, position).where(any_of(events.c.booking_id, booking_ids))
     if after is not None:
         inner = inner.where(events.c.sequence > after)
     if hidden:
@@ -47,7 +49,8 @@ async def pages_by_booking(
         .order_by(events.c.sequence)
     )
     pages: dict[uuid.UUID, list[BookingEvent]] = defaultdict(list)
-    for event in await session.execute(query):
+    result = await session.execute(query)
+    for event in records(result, list(result.keys())):
         pages[event.booking_id].append(event)
     return pages
 

@@ -21,6 +21,7 @@ from payable.graphql.types.schedule import Installment
 from payable.payments.enums import PaymentState as DomainPaymentState
 from payable.payments.models import Payment as PaymentRow
 from payable.payments.models import PaymentRequest as PaymentRequestRow
+from payable.payments.models import request_status_at
 from payable.providers.base import is_test_money
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class PaymentRequest(Node):
 
     @strawberry.field(description="EXPIRED as soon as expiresAt passes.")
     def status(self) -> PaymentRequestStatus:
-        return self.row.status_at(clock.now())
+        return request_status_at(self.row, clock.now())
 
     @strawberry.field
     def payment_url(self) -> str:

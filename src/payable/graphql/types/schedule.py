@@ -14,6 +14,7 @@ from payable.core import clock
 from payable.graphql.context import ctx
 from payable.graphql.types.common import Money, Node
 from payable.payments.enums import PaymentRequestStatus
+from payable.payments.models import request_status_at
 
 if TYPE_CHECKING:
     from payable.graphql.types.payments import PaymentRequest
@@ -82,6 +83,7 @@ class Installment(Node):
         active = [
             r
             for r in requests
-            if r.installment_id == self.row.id and r.status_at(now) is PaymentRequestStatus.PENDING
+            if r.installment_id == self.row.id
+            and request_status_at(r, now) is PaymentRequestStatus.PENDING
         ]
         return PaymentRequest(row=active[0]) if active else None
