@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import nullcontext
 
 import strawberry
 from graphql import GraphQLError
 
+from payable.graphql import live_lane
 from payable.graphql.context import ctx
 from payable.graphql.pagination import sequence_cursor
 from payable.graphql.types.booking import booking_id as local_booking_id
@@ -41,6 +43,8 @@ class BookingSubscriptions:
         last = sequence_cursor(after)
         settings = context.settings
         hub = context.hub
+        lane = live_lane.current()
+        share = lane.key(context.caller) if lane is not None else ()
         # Join the feed first: whatever commits from here on will be offered to us.
         subscriber, position = await hub.subscribe(
             tenant_id,
@@ -79,9 +83,14 @@ class BookingSubscriptions:
                     return  # the server is shutting down
                 if delivery.event.sequence <= last:
                     continue  # already sent by the replay
-                yield BookingEvent(
-                    row=delivery.event, booking_view=delivery.booking, shared=delivery.answers
-                )
+                # Sent as another subscriber of the same selection sent it, else executed here.
+                if lane is None or not await lane.send_shared(delivery.answers, share):
+                    with lane.capture(delivery.answers, share) if lane else nullcontext():
+                        yield BookingEvent(
+                            row=delivery.event,
+                            booking_view=delivery.booking,
+                            shared=delivery.answers,
+                        )
                 last = delivery.event.sequence
                 if subscriber.idle:
                     await context.close()  # nothing queued: hold no connection while waiting
