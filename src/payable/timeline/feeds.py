@@ -95,7 +95,9 @@ class TenantFeed:
         try:
             while True:
                 self._again = False
-                async with self.db.session() as session:
+                # No transaction: each statement sees committed rows either way, and BEGIN and
+                # ROLLBACK were two more turns of a loop busy sending the previous events.
+                async with self.db.read_session() as session:
                     events = await stream.after(
                         session=session,
                         where=stream.StreamFilter(self.tenant_id),
