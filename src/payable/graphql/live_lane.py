@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -26,17 +26,24 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from payable.core.principal import Principal
+from payable.web import live_socket
 
 # The lane of the subscription being run: set in the operation's own task, read by its resolver.
 _current: ContextVar[Lane | None] = ContextVar("payable_live_lane", default=None)
 Payload = asyncio.Future[orjson.Fragment | None]  # None: the first sharer sent nothing
 
 
+class Message(NamedTuple):
+    encoded: bytes  # the whole `next` message, as it goes out
+    payload: orjson.Fragment
+
+
 class Lane:
     """One subscription operation on one socket."""
 
-    def __init__(self, operation: Operation[Any, Any]) -> None:
+    def __init__(self, operation: Operation[Any, Any], write: live_socket.WriteText | None) -> None:
         self.operation = operation
+        self.write = write  # straight to the socket, when the server's protocol offers it
         self.capturing: Payload | None = None  # the payload this operation's next `next` fills
 
     def key(self, principal: Principal) -> tuple[Any, ...]:
@@ -51,19 +58,34 @@ class Lane:
             principal.tenant_id,
         )
 
-    async def send_shared(self, shared: dict[Any, Any], key: tuple[Any, ...]) -> bool:
-        """Send the payload another sharer already sent for this event; False when there is
-        none (this subscriber sends it the ordinary way, under `capture`)."""
+    async def shared_message(self, shared: dict[Any, Any], key: tuple[Any, ...]) -> Message | None:
+        """The `next` message another sharer already sent for this event, for this operation;
+        None when there is none (this subscriber sends it the ordinary way, under `capture`)."""
         payload: Payload | None = shared.get(key)
         if payload is None:
-            return False
+            return None
         # Shielded: leaving must not cancel the payload the other sharers wait for.
         fragment = await asyncio.shield(payload)
         if fragment is None:
-            return False
-        message = {"id": self.operation.id, "type": "next", "payload": fragment}
-        await self.operation.send_operation_message(message)  # type: ignore[typeddict-item]
-        return True
+            return None
+        # Encoded once per event for all the sharers whose operation has this id.
+        encoded = shared.get((key, self.operation.id))
+        if encoded is None:
+            encoded = shared[key, self.operation.id] = orjson.dumps(
+                {"id": self.operation.id, "type": "next", "payload": fragment}
+            )
+        return Message(encoded, fragment)
+
+    async def send(self, messages: list[Message]) -> None:
+        """Write the messages to the socket in one go, or, when it does not take them now
+        (paused for a slow reader), send each the ordinary way, which waits."""
+        if not messages or self.operation.completed:
+            return
+        if self.write is not None and self.write([m.encoded for m in messages]):
+            return
+        for message in messages:
+            next_message = {"id": self.operation.id, "type": "next", "payload": message.payload}
+            await self.operation.send_operation_message(next_message)  # type: ignore[typeddict-item]
 
     @contextlib.contextmanager
     def capture(self, shared: dict[Any, Any], key: tuple[Any, ...]) -> Iterator[None]:
@@ -88,9 +110,11 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lanes: dict[str, Lane] = {}
+        socket = getattr(self.context, "request", None)  # the websocket, for its scope
+        self.write = live_socket.writer(socket.scope) if socket is not None else None
 
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
-        lane = self.lanes[operation.id] = Lane(operation)
+        lane = self.lanes[operation.id] = Lane(operation, self.write)
         token = _current.set(lane)
         try:
             await super().run_operation(operation)
