@@ -6,9 +6,11 @@ encoding): most of the cost of a burst with a thousand subscribers. On a graphql
 socket each subscription gets a lane: the first subscriber of a selection to take an event
 sends it the ordinary way and the lane keeps the payload as it went out (masked, with its
 extensions) as encoded JSON; every other subscriber of that selection sends those bytes as
-they are. The key holds the document, operation name, variables, role and tenant, so what a
-role may not see is never in another role's bytes. Anything else (the legacy graphql-ws
-protocol, replayed events) takes the ordinary way.
+they are, written straight to its socket when the server's protocol allows it
+(`payable.web.live_socket`), the messages it has queued in one write. The key holds the
+document, operation name, variables, role and tenant, so what a role may not see is never in
+another role's bytes. Anything else (the legacy graphql-ws protocol, replayed events) takes
+the ordinary way.
 """
 
 from __future__ import annotations
