@@ -40,8 +40,8 @@ def _children() -> dict[int, list[int]]:
 
 
 def cpu_seconds(root: int) -> float:
-    """CPU used by ``root`` and its live descendants (the servers' pools keep their PostgreSQL
-    backends; what ended before, autovacuum say, is not counted)."""
+    """CPU used by ``root`` and its live descendants, plus its children that ended (a
+    PostgreSQL backend closed by a pool mid-run; autovacuum workers count too)."""
     children, todo, total = _children(), [root], 0.0
     while todo:
         pid = todo.pop()
@@ -49,6 +49,8 @@ def cpu_seconds(root: int) -> float:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
             total += (int(fields[11]) + int(fields[12])) / TICK
+            if pid == root:
+                total += (int(fields[13]) + int(fields[14])) / TICK
     return total
 
 
