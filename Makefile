@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser vendor-widget lint format schema bench explore-money fuzz chaos
+.PHONY: run test browser vendor-widget lint format schema bench bench-peers explore-money fuzz chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bookings_list.py
+
+# payable beside PostGraphile 4 and a raw asyncpg endpoint on one database (needs node and npm;
+# wrk is used when installed). Options: make bench-peers ARGS="--rounds 5 --duration 15"
+bench-peers: $(STAMP)
+	$(BIN)/python bench/side_by_side.py $(ARGS)
 
 # The money model at length, by hand (CI runs a bounded few): new random examples each run,
 # failures kept in .hypothesis/ and replayed first next time. PAYABLE_MODEL_STRICT=1 also

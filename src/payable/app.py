@@ -29,6 +29,7 @@ from payable.db.engine import Database, asyncpg_dsn
 from payable.db.outage import RETRY_AFTER_SECONDS
 from payable.graphql import exchange as idempotent_http
 from payable.graphql.context import Context
+from payable.graphql.live_lane import LiveTransportWSHandler
 from payable.graphql.schema import schema
 from payable.idempotency import service as idempotency
 from payable.idempotency import sweeper as idempotency_sweeper
@@ -53,6 +54,8 @@ log = structlog.get_logger("payable.app")
 
 
 class PayableGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+
     def __init__(
         self,
         graphql_schema: strawberry.Schema,

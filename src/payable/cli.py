@@ -48,8 +48,12 @@ def database_url() -> Iterator[str]:
 
 # Live events are small JSON messages sent to many subscribers: compressing each copy for each
 # subscriber (permessage-deflate) cost more server CPU than executing the event, for a few
-# hundred bytes saved.
-_WEBSOCKETS = {"ws_per_message_deflate": False}
+# hundred bytes saved. The protocol is uvicorn's, able to write one event's encoded message to
+# every subscriber's socket as it is (payable.web.live_socket).
+_WEBSOCKETS = {
+    "ws": "payable.web.live_socket:LiveWebSocketProtocol",
+    "ws_per_message_deflate": False,
+}
 
 
 @app.command()

@@ -12,6 +12,8 @@ import uvicorn
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from payable.web.live_socket import LiveWebSocketProtocol
+
 EVENTS = """subscription($after: String, $bookingId: ID, $kind: BookingKind) {
   bookingEvents(after: $after, bookingId: $bookingId, kind: $kind) {
     id sequence type actor booking { id kind } } }"""
@@ -27,7 +29,10 @@ def free_port() -> int:
 async def serve(app: Any) -> AsyncIterator[str]:
     """Serve ``app`` (already started) on a free port; yields its ws:// URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_level="warning"))
+    config = uvicorn.Config(
+        app, port=port, lifespan="off", log_level="warning", ws=LiveWebSocketProtocol
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from gql import gql
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from payable.core.principal import Role
 from tests.api import Api
@@ -90,3 +93,62 @@ async def test_shared_answers_still_hide_free_text_from_integrators(api: Api, ap
         ("CANCELLED", None),
     ]
     assert all(SECRET not in e["data"] for e in received[1::2])
+
+
+async def _payloads(url: str, api: Api, protocol: str, ready: asyncio.Event) -> dict[str, Any]:
+    """The payload of the first event message, exactly as the server sent it (`ready` is set
+    once subscribed)."""
+    start, event = ("connection_init", "subscribe"), "next"
+    if protocol == "graphql-ws":  # the legacy protocol: no lane, the ordinary way
+        start, event = ("connection_init", "start"), "data"
+    async with connect(url, subprotocols=[Subprotocol(protocol)]) as ws:
+        init = {"type": start[0], "payload": {"Authorization": f"Bearer {api.token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "7", "type": start[1], "payload": {"query": STAFF_TEXT}}))
+        ready.set()
+        async with asyncio.timeout(10):
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == event:
+                    assert message["id"] == "7"
+                    return message["payload"]
+    raise AssertionError("the socket closed before an event")
+
+
+async def test_sharers_get_the_payload_the_ordinary_way_sends_and_roles_still_differ(
+    api: Api, app: Any
+) -> None:
+    # Given two operators and an integrator on graphql-transport-ws (lanes), and an operator
+    # on the legacy protocol, which executes and encodes every event itself
+    created = await api.data(CREATE_TOUR, {"input": tour_input()})
+    booking_id = created["createTourBooking"]["booking"]["id"]
+    callers = [
+        (api, "graphql-transport-ws"),
+        (api, "graphql-transport-ws"),
+        (api.as_role(Role.INTEGRATOR), "graphql-transport-ws"),
+        (api, "graphql-ws"),
+    ]
+    async with serve(app) as url:
+        before = app.state.hub.subscribers
+        readies = [asyncio.Event() for _ in callers]
+        tasks = [
+            asyncio.create_task(_payloads(url, caller, protocol, ready))
+            for (caller, protocol), ready in zip(callers, readies, strict=True)
+        ]
+        while app.state.hub.subscribers < before + len(callers):
+            await asyncio.sleep(0.01)
+
+        # When the booking is cancelled with free text only staff may read
+        cancel = {"bookingId": booking_id, "reason": SECRET, "cause": "CUSTOMER_REQUEST"}
+        assert (await api.data(CANCEL, {"input": cancel}))["cancelBooking"]["errors"] == []
+        first, second, integrator, legacy = await asyncio.gather(*tasks)
+
+    # Then the operators' payloads are what the ordinary way sends, extensions included
+    assert first == second == legacy
+    assert first["data"]["bookingEvents"]["reason"] == SECRET
+    assert first["extensions"]["cost"]["requested"] == 1
+    # and the integrator's, shared with nobody else, still hides the text
+    assert integrator["data"]["bookingEvents"]["type"] == "CANCELLED"
+    assert integrator["data"]["bookingEvents"]["reason"] is None
+    assert SECRET not in json.dumps(integrator)

@@ -70,6 +70,9 @@ def scan(query: str, limits: Limits) -> None:
     tokens = nesting = 0
     try:
         while (token := lexer.advance()).kind != TokenKind.EOF:
+            # Tokens link both ways; a cycle per token would leave every request's document to
+            # the garbage collector. Forward links are enough for the lexer.
+            token.prev = None
             tokens += 1
             if tokens > limits.max_tokens:
                 raise refusal(

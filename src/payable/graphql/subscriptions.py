@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import nullcontext
 
 import strawberry
 from graphql import GraphQLError
 
+from payable.graphql import live_lane
 from payable.graphql.context import ctx
 from payable.graphql.pagination import sequence_cursor
 from payable.graphql.types.booking import booking_id as local_booking_id
@@ -41,6 +43,8 @@ class BookingSubscriptions:
         last = sequence_cursor(after)
         settings = context.settings
         hub = context.hub
+        lane = live_lane.current()
+        share = lane.key(context.caller) if lane is not None else ()
         # Join the feed first: whatever commits from here on will be offered to us.
         subscriber, position = await hub.subscribe(
             tenant_id,
@@ -68,21 +72,37 @@ class BookingSubscriptions:
                     if len(events) < settings.subscription_batch:
                         break
             while True:
-                delivery = await subscriber.next()
+                first = await subscriber.next()
                 if subscriber.overflowed:
                     raise GraphQLError(
                         f"subscriber too slow: more than {settings.subscription_max_backlog}"
                         f" events waiting; resubscribe with after={last}",
                         extensions={"code": "SLOW_CONSUMER", "after": str(last)},
                     )
-                if delivery is None:
+                if first is None:
                     return  # the server is shutting down
-                if delivery.event.sequence <= last:
-                    continue  # already sent by the replay
-                yield BookingEvent(
-                    row=delivery.event, booking_view=delivery.booking, shared=delivery.answers
-                )
-                last = delivery.event.sequence
+                # What another subscriber of the same selection sent goes out as it went, those
+                # queued together in one write; anything else is executed here.
+                ready: list[live_lane.Message] = []
+                for delivery in [first, *subscriber.queued_now()]:
+                    if delivery.event.sequence <= last:
+                        continue  # already sent by the replay
+                    shared = await lane.shared_message(delivery.answers, share) if lane else None
+                    if shared is not None:
+                        ready.append(shared)
+                    else:
+                        if lane is not None:
+                            await lane.send(ready)
+                            ready = []
+                        with lane.capture(delivery.answers, share) if lane else nullcontext():
+                            yield BookingEvent(
+                                row=delivery.event,
+                                booking_view=delivery.booking,
+                                shared=delivery.answers,
+                            )
+                    last = delivery.event.sequence
+                if lane is not None:
+                    await lane.send(ready)
                 if subscriber.idle:
                     await context.close()  # nothing queued: hold no connection while waiting
         finally:

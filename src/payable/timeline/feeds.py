@@ -60,6 +60,19 @@ class Subscriber:
         delivery = await self._queue.get()
         return None if self.overflowed or self.closed_reason else delivery
 
+    def queued_now(self, limit: int = 64) -> list[Delivery]:
+        """Up to ``limit`` deliveries already queued, without waiting; none once overflowed
+        or closed (the next ``next`` says so)."""
+        taken: list[Delivery] = []
+        while len(taken) < limit and not (self.overflowed or self.closed_reason):
+            if self._queue.empty():
+                break
+            delivery = self._queue.get_nowait()
+            if delivery is None:
+                break
+            taken.append(delivery)
+        return taken
+
     @property
     def idle(self) -> bool:
         return self._queue.empty()
@@ -95,20 +108,17 @@ class TenantFeed:
         try:
             while True:
                 self._again = False
-                async with self.db.session() as session:
-                    events = await stream.after(
+                # One statement, no transaction (it sees committed rows either way): each round
+                # trip here waits its turn on a loop busy sending the previous events.
+                async with self.db.read_session() as session:
+                    events = await stream.after_with_bookings(
                         session=session,
-                        where=stream.StreamFilter(self.tenant_id),
+                        tenant_id=self.tenant_id,
                         sequence=self.position,
                         limit=self.batch,
                     )
-                    views = await bookings.by_ids(
-                        session=session,
-                        tenant_id=self.tenant_id,
-                        ids={e.booking_id for e in events},
-                    )
-                for event in events:
-                    delivery = Delivery(event, views[event.booking_id])
+                for event, booking in events:
+                    delivery = Delivery(event, booking)
                     for subscriber in list(self.subscribers):
                         subscriber.offer(delivery)
                     self.position = event.sequence

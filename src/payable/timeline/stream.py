@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.bookings.models import Booking
+from payable.bookings.queries import BookingView
 from payable.timeline.models import BookingEvent
+from payable.verticals import registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,21 @@ async def head(*, session: AsyncSession, tenant_id: uuid.UUID) -> int:
         select(func.max(BookingEvent.sequence)).where(BookingEvent.tenant_id == tenant_id)
     )
     return latest or 0
+
+
+async def after_with_bookings(
+    *, session: AsyncSession, tenant_id: uuid.UUID, sequence: int, limit: int
+) -> list[tuple[BookingEvent, BookingView]]:
+    """The tenant's events later than ``sequence``, oldest first, each with its booking as
+    it is now: one statement (the live feed's read, between a commit and its fan-out)."""
+    details = [vertical.detail_model for vertical in registry.all_verticals()]
+    query = select(BookingEvent, Booking, *details).join(
+        Booking, Booking.id == BookingEvent.booking_id
+    )
+    for model in details:
+        query = query.outerjoin(model, model.booking_id == Booking.id)
+    query = query.where(BookingEvent.tenant_id == tenant_id, BookingEvent.sequence > sequence)
+    rows = await session.execute(query.order_by(BookingEvent.sequence).limit(limit))
+    return [
+        (row[0], BookingView(row[1], next(d for d in row[2:] if d is not None))) for row in rows
+    ]
