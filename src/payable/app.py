@@ -93,6 +93,7 @@ class PayableGraphQL(GraphQL):
             providers=self.providers,
             settings=self.settings,
             hub=self.hub,
+            limiter=self.limiter,
             principal=principal,
             auth_error=error,
             request=request,

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     subscription_batch: int = 100
     subscription_max_backlog: int = 10_000
     subscription_poll_seconds: float = 10.0
+    # Bounds: subscriptions open at once on one websocket, and events replayed (`after`) per
+    # token (sub + tenant) per minute, in each process; live events are not counted.
+    subscription_max_per_socket: int = Field(default=20, ge=1)
+    subscription_replay_per_minute: int = Field(default=50_000, ge=1)
 
     # Background workers: pending links are looked up at the gateway after this long.
     workers_enabled: bool = True

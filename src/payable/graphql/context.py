@@ -18,6 +18,7 @@ from payable.providers.registry import Providers
 from payable.settings import Settings
 from payable.timeline import visibility as seen
 from payable.timeline.hub import EventHub
+from payable.web.rate_limit import Limiter
 
 
 @dataclass
@@ -26,12 +27,14 @@ class Context:
     providers: Providers
     settings: Settings
     hub: EventHub
+    limiter: Limiter
     principal: Principal | None
     auth_error: str | None = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     request: Any = None
     response: Any = None
     exchange: Exchange | None = None  # HTTP requests only: what idempotency keeps and replays
+    subscriptions: int = 0  # open on this websocket (a socket keeps one context)
     _session: SharedReadSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 

@@ -14,7 +14,7 @@ import json
 import math
 import time
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +34,7 @@ class Limiter:
         self.webhooks = parse(settings.rate_limit_webhooks)
         self.return_page = parse(settings.rate_limit_return_page)
         self.new_tenants = parse(settings.rate_limit_new_tenants)
+        self.replay = RateLimitItemPerMinute(settings.subscription_replay_per_minute)
 
     async def admit(self, item: RateLimitItem, *keys: str) -> int | None:
         """None when admitted; else the seconds until the caller may try again."""
@@ -43,6 +44,22 @@ class Limiter:
             return None
         reset, _ = await self.limiter.get_window_stats(item, *keys)
         return max(1, math.ceil(reset - time.time()))
+
+    async def grant(self, item: RateLimitItem, wanted: int, *keys: str) -> tuple[int, int | None]:
+        """Up to ``wanted`` hits at once: how many were granted, and when that is fewer than
+        wanted, the seconds until more will be."""
+        if not self.enabled or wanted == 0:
+            return wanted, None
+        granted = wanted
+        # A cost either fits whole or is refused whole: ask for what remains (another
+        # subscriber of the same token may take it in between, hence the loop).
+        while granted > 0 and not await self.limiter.hit(item, *keys, cost=granted):
+            _, remaining = await self.limiter.get_window_stats(item, *keys)
+            granted = max(0, min(granted - 1, remaining))
+        if granted == wanted:
+            return granted, None
+        reset, _ = await self.limiter.get_window_stats(item, *keys)
+        return granted, max(1, math.ceil(reset - time.time()))
 
     async def admit_new_tenant(self) -> int | None:
         """Tenants are created from any valid token: bounded per process, whoever asks."""
