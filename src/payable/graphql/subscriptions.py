@@ -23,7 +23,9 @@ class BookingSubscriptions:
         description="Live changes. With `after` (a BookingEvent.sequence) every later event the "
         "caller may see is replayed first, then the stream goes live: reconnect with the last "
         "sequence you received and nothing is lost or repeated. A consumer that falls too far "
-        "behind is ended with SLOW_CONSUMER and can resume with `after`."
+        "behind is ended with SLOW_CONSUMER and can resume with `after`. Bounded: one socket"
+        " holds at most a few subscriptions (TOO_MANY_SUBSCRIPTIONS), and replayed events are"
+        " metered per token (RATE_LIMITED, with `retryAfter` and the `after` to resume from)."
     )
     async def booking_events(
         self,
