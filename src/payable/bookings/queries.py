@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Column, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Bundle
 from sqlmodel import SQLModel
 
 from payable.bookings import search
@@ -59,24 +58,34 @@ def _views(rows: Iterable) -> list[BookingView]:
 
 # A page is read for display only: plain rows with the models' attribute names, not entities
 # (a page of a hundred bookings and their vertical rows costs a fraction to build and collect).
+# The columns are selected flat, each table's a slice of the row: bundles would build a row
+# of their own per table and row.
 @functools.cache
-def _row_shape(details: tuple[type[SQLModel], ...]) -> tuple[list[Bundle], list[type]]:
-    bundles = [Bundle("booking", *Booking.__table__.c)] + [
-        Bundle(model.__tablename__, *model.__table__.c) for model in details
+def _row_shape(
+    details: tuple[type[SQLModel], ...],
+) -> tuple[list[Column], list[tuple[type, int, int]]]:
+    """The page's columns and, per table (the booking's first), its record type and slice."""
+    columns: list[Column] = []
+    shapes: list[tuple[type, int, int]] = []
+    for table in [Booking.__table__, *(model.__table__ for model in details)]:
+        start = len(columns)
+        columns.extend(table.c)
+        shapes.append((record_type(tuple(c.key for c in table.c)), start, len(columns)))
+    return columns, shapes
+
+
+def _row_views(rows: Iterable, shapes: list[tuple[type, int, int]]) -> list[BookingView]:
+    (booking_record, start, end), *details = shapes
+    # Each vertical's booking_id: set in the one row its booking has, NULL in the others.
+    detail_keys = [
+        (record, a, b, a + record._fields.index("booking_id")) for record, a, b in details
     ]
-    return bundles, [record_type(tuple(column.key for column in b.exprs)) for b in bundles]
-
-
-def _row_views(rows: Iterable, record_types: list[type]) -> list[BookingView]:
-    booking_record, *detail_records = record_types
     views = []
     for row in rows:
         detail = next(
-            make._make(d)
-            for make, d in zip(detail_records, row[1 : len(record_types)], strict=True)
-            if d.booking_id is not None
+            record._make(row[a:b]) for record, a, b, key in detail_keys if row[key] is not None
         )
-        views.append(BookingView(booking_record._make(row[0]), detail))
+        views.append(BookingView(booking_record._make(row[start:end]), detail))
     return views
 
 
@@ -101,8 +110,8 @@ async def page(
     row carries it).
     """
     details = _details()
-    bundles, record_types = _row_shape(details)
-    columns: list = [*bundles]
+    page_columns, shapes = _row_shape(details)
+    columns: list = [*page_columns]
     if with_total:
         columns.append(_counted(tenant_id, where).scalar_subquery().label("total"))
     query = _filtered(_joined(select(*columns), details), tenant_id, where)
@@ -116,7 +125,7 @@ async def page(
     query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
     rows = (await session.execute(query)).all()
     total = rows[0].total if with_total and rows else None
-    views = _row_views(rows, record_types)
+    views = _row_views(rows, shapes)
     return views[:first], len(views) > first, total
 
 

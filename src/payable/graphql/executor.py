@@ -262,7 +262,8 @@ class ReadExecutor(SharedEventExecutor):
     def _execute_with_info(self, site: Site, source: Any, position_context: Any) -> Any:
         """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
         direct = site[0]
-        strawberry_info = self._config.info_class(_raw_info=self._info(site), _field=direct.field)  # type: ignore[union-attr]
+        raw_info = _LazyResolveInfo(self, site)
+        strawberry_info = self._config.info_class(_raw_info=raw_info, _field=direct.field)  # type: ignore[union-attr]
         arguments = {**direct.arguments, direct.info_name: strawberry_info}
         try:
             value, error = direct.read(source, **arguments), _NO_ERROR
@@ -380,6 +381,25 @@ class ReadExecutor(SharedEventExecutor):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, details, path)
             return None
+
+
+class _LazyResolveInfo:
+    """graphql-core's resolve info, built on first use: the relation fields of a listed
+    booking ask for info only for the loaders, which they need only when nothing was
+    prefetched, and a page has some 900 of them."""
+
+    __slots__ = ("_executor", "_info", "_site")
+
+    def __init__(self, executor: ReadExecutor, site: Site) -> None:
+        self._executor = executor
+        self._site = site
+        self._info: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        info = self._info
+        if info is None:
+            info = self._info = self._executor._info(self._site)
+        return getattr(info, name)
 
 
 _PLAIN = (int, str, bool, float)

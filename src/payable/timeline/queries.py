@@ -5,14 +5,34 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payable.db.arrays import any_of
 from payable.db.grouping import by_id
-from payable.db.records import records
+from payable.db.records import record_type
 from payable.timeline.models import BookingEvent
+
+_EVENTS = BookingEvent.__table__
+# The event's columns as read for a page, `data` as its JSON text (see EventRecord).
+_PAGE_COLUMNS = [
+    cast(column, Text).label("data_json") if column.name == "data" else column
+    for column in _EVENTS.c
+]
+
+
+class EventRecord(record_type(tuple(column.name for column in _PAGE_COLUMNS))):  # type: ignore[misc]
+    """An event row whose ``data`` is decoded when read: a page shows hundreds of events and
+    most selections never ask for their data."""
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return orjson.loads(self.data_json)  # what the engine's JSON deserializer does
 
 
 async def pages_by_booking(
@@ -27,7 +47,7 @@ async def pages_by_booking(
 
     The extra event tells the caller whether another page follows.
     """
-    events = BookingEvent.__table__
+    events = _EVENTS
     position = (
         func.row_number()
         .over(partition_by=events.c.booking_id, order_by=events.c.sequence)
@@ -43,14 +63,15 @@ async def pages_by_booking(
     # reads hundreds of events, and an ORM entity costs several times a row to build and
     # collect. Nothing changes events, so nothing needs them tracked.
     query = (
-        select(*events.c)
+        select(*_PAGE_COLUMNS)
         .join(ranked, ranked.c.id == events.c.id)
         .where(ranked.c.position <= first + 1)
         .order_by(events.c.sequence)
     )
     pages: dict[uuid.UUID, list[BookingEvent]] = defaultdict(list)
     result = await session.execute(query)
-    for event in records(result, list(result.keys())):
+    for row in result:
+        event = EventRecord._make(row)
         pages[event.booking_id].append(event)
     return pages
 
