@@ -13,6 +13,7 @@ PAYABLE_REQUIRE_BROWSER is not set (CI sets it, so there it fails instead).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -154,7 +155,13 @@ async def _pay(context, url: str) -> float:  # type: ignore[no-untyped-def]
         await page.click("button[value=approve]")
     assert (await answer.value).status == 303
     paid_at = time.monotonic()
-    await page.close()
+    # Closed once the return page has loaded: closing mid-navigation once left the close
+    # (playwright gives it no timeout) waiting for good. A close that still wedges is left
+    # behind: the page is done with, and the browser goes at the end of the test.
+    await page.wait_for_load_state()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await page.close()
     return paid_at
 
 
