@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, and_, func, or_, select
+from sqlalchemy import Column, ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -40,10 +41,14 @@ def _details() -> tuple[type[SQLModel], ...]:
     return tuple(v.detail_model for v in registry.all_verticals())
 
 
-def _with_details():
-    """One statement for bookings and whichever vertical row each has."""
+def with_details(*before: Any, on: ColumnElement[bool] | None = None):
+    """One statement for bookings and whichever vertical row each has; ``before``: what is
+    selected ahead of them, joined to the booking ``on`` (rows then go to ``view_of``)."""
     details = _details()
-    return _joined(select(Booking, *details), details)
+    query = select(*before, Booking, *details)
+    if on is not None:
+        query = query.join(Booking, on)
+    return _joined(query, details)
 
 
 def _joined(query, details: tuple[type[SQLModel], ...]):
@@ -52,8 +57,13 @@ def _joined(query, details: tuple[type[SQLModel], ...]):
     return query
 
 
+def view_of(row: Sequence[Any], at: int = 0) -> BookingView:
+    """The booking at ``row[at]`` with the one vertical row after it that is there."""
+    return BookingView(row[at], next(d for d in row[at + 1 :] if d is not None))
+
+
 def _views(rows: Iterable) -> list[BookingView]:
-    return [BookingView(row[0], next(d for d in row[1:] if d is not None)) for row in rows]
+    return [view_of(row) for row in rows]
 
 
 # A page is read for display only: plain rows with the models' attribute names, not entities
@@ -133,7 +143,7 @@ async def matching(
     *, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFilter
 ) -> list[BookingView]:
     """Every matching booking, oldest first: for lists bounded by nature (one departure)."""
-    query = _filtered(_with_details(), tenant_id, where).order_by(Booking.created_at, Booking.id)
+    query = _filtered(with_details(), tenant_id, where).order_by(Booking.created_at, Booking.id)
     return _views((await session.execute(query)).all())
 
 
@@ -148,7 +158,7 @@ async def count(*, session: AsyncSession, tenant_id: uuid.UUID, where: BookingFi
 async def by_ids(
     *, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, BookingView]:
-    query = _with_details().where(Booking.tenant_id == tenant_id, Booking.id.in_(list(ids)))
+    query = with_details().where(Booking.tenant_id == tenant_id, Booking.id.in_(list(ids)))
     return {view.booking.id: view for view in _views((await session.execute(query)).all())}
 
 

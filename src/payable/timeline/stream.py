@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payable.bookings import queries
 from payable.bookings.models import Booking
 from payable.bookings.queries import BookingView
 from payable.timeline.models import BookingEvent
-from payable.verticals import registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +67,7 @@ async def after_with_bookings(
 ) -> list[tuple[BookingEvent, BookingView]]:
     """The tenant's events later than ``sequence``, oldest first, each with its booking as
     it is now: one statement (the live feed's read, between a commit and its fan-out)."""
-    details = [vertical.detail_model for vertical in registry.all_verticals()]
-    query = select(BookingEvent, Booking, *details).join(
-        Booking, Booking.id == BookingEvent.booking_id
-    )
-    for model in details:
-        query = query.outerjoin(model, model.booking_id == Booking.id)
+    query = queries.with_details(BookingEvent, on=Booking.id == BookingEvent.booking_id)
     query = query.where(BookingEvent.tenant_id == tenant_id, BookingEvent.sequence > sequence)
     rows = await session.execute(query.order_by(BookingEvent.sequence).limit(limit))
-    return [
-        (row[0], BookingView(row[1], next(d for d in row[2:] if d is not None))) for row in rows
-    ]
+    return [(row[0], queries.view_of(row, 1)) for row in rows]
