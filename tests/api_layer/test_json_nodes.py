@@ -128,6 +128,16 @@ SCHEDULE = """{ bookings(first: 10) { edges { node { id
   schedule { sequence dueDate graceDays status amountDue { amount }
   activePaymentRequest { id status } } paymentRequests { id status } } } } }"""
 
+# Timelines cut at each early page size: where a page ends depends on the events the caller
+# may see (CRM notes are hidden from some roles).
+TIMELINES = """{ bookings(first: 50) { edges { node { id
+  all: timeline(first: 50) { edges { cursor node { id sequence type actor occurredAt } }
+    pageInfo { hasNextPage endCursor } }
+  one: timeline(first: 1) { edges { cursor } pageInfo { hasNextPage endCursor } }
+  two: timeline(first: 2) { edges { cursor } pageInfo { hasNextPage endCursor } }
+  three: timeline(first: 3) { edges { node { type } } pageInfo { hasNextPage endCursor } }
+} } } }"""
+
 # Timelines at the edges of their arguments: an empty page, a null size, a cursor past the end.
 ODD_TIMELINES = """query($none: Int) { bookings(first: 50) { edges { node { id
   empty: timeline(first: 0) { edges { cursor } pageInfo { hasNextPage endCursor } }
@@ -307,6 +317,13 @@ async def _seed_varied(api: Api, client: httpx.AsyncClient, db: asyncpg.Connecti
     # a plain course, untouched since it was booked
     ids["untouched_course"] = await _booked(api, CREATE_COURSE, course_input(groupId="morning"))
 
+    # a staff note right after booking: the second event, a CRM note some roles do not see
+    ids["noted_early"] = await _booked(api, CREATE_TOUR, tour_input())
+    await _payload(
+        api.as_role("support"), ADD_NOTE, {"bookingId": ids["noted_early"], "text": "VIP"}
+    )
+    await link_for(api, ids["noted_early"])
+
     # priced in dollars, with text that JSON must escape: quotes, a backslash, non-ASCII
     ids["usd_odd_text"] = await _booked(
         api,
@@ -484,6 +501,13 @@ async def _event_cursor(api: Api) -> str:
     return sorted(cursors, key=int)[len(cursors) // 2]
 
 
+async def _event_types(api: Api, booking_id: str) -> list[str]:
+    """The types of a listed booking's events, as the caller sees them (rendered)."""
+    listed = (await api.data(TIMELINES))["bookings"]["edges"]
+    [node] = [edge["node"] for edge in listed if edge["node"]["id"] == booking_id]
+    return [edge["node"]["type"] for edge in node["all"]["edges"]]
+
+
 # --- the tests ------------------------------------------------------------------------------
 
 
@@ -531,6 +555,7 @@ async def test_every_answer_is_the_ordinary_paths_answer(
         ("nothing", ARGUMENTS, {"filter": {"reference": "NO-SUCH-REF"}}, EMPTY),
         ("directives on", DIRECTIVES, {"money": True, "noIds": False}, RENDERED),
         ("directives off", DIRECTIVES, {"money": False, "noIds": True}, RENDERED),
+        ("timelines", TIMELINES, {}, RENDERED),
         ("odd timelines", ODD_TIMELINES, {"none": None}, RENDERED),
         # what the JSON path leaves to the resolvers
         ("role-dependent fields", ROLE_DEPENDENT, {"first": 50}, FALLBACK),
@@ -556,10 +581,14 @@ async def test_every_answer_is_the_ordinary_paths_answer(
         "PENDING",
         "EXPIRED",
     }
-    assert {i["status"] for node in nodes for i in node["schedule"][1:]} >= {"PAID", "UPCOMING"}
+    lines = {line["status"] for node in nodes for line in node["schedule"]}
+    assert lines == {"PAID", "DUE", "UPCOMING", "OVERDUE"}
     assert {node["crmReference"] for node in nodes} >= {None, "CRM-1001"}
     assert any(node["later"]["edges"] for node in nodes)
     assert any(not node["later"]["edges"] for node in nodes)
+    seen = {role: await _event_types(api.as_role(role), seeded["noted_early"]) for role in ROLES}
+    assert len({tuple(types) for types in seen.values()}) == 2  # some roles see the note
+    assert {"CREATED", "NOTE"} <= set(seen["support"])
 
 
 async def test_a_field_error_in_the_list_is_the_same_error(
