@@ -99,6 +99,7 @@ class PayableGraphQL(GraphQL):
             request=request,
             response=response,
             exchange=exchange,
+            writes_orjson=True,  # create_response and encode_json below
         )
 
     def encode_json(self, data: object) -> str:

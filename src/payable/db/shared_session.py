@@ -42,6 +42,14 @@ class SharedReadSession:
         async with self._turn:
             return await self._session.get(*args, **kwargs)
 
+    async def fetch(self, statement: str, *arguments: Any) -> list[Any]:
+        """Rows of a statement in PostgreSQL's own SQL, straight from the driver (asyncpg
+        records): for statements the GraphQL layer writes whole (`graphql/json_nodes`)."""
+        async with self._turn:
+            connection = await self._session.connection()
+            raw = await connection.get_raw_connection()
+            return await raw.driver_connection.fetch(statement, *arguments)  # type: ignore[union-attr]
+
     async def stream(self, *args: Any, **kwargs: Any) -> _Rows:
         async with self._turn:
             # Fetched whole anyway; a server-side cursor would need a transaction, and reads

@@ -35,6 +35,8 @@ class Context:
     response: Any = None
     exchange: Exchange | None = None  # HTTP requests only: what idempotency keeps and replays
     subscriptions: int = 0  # open on this websocket (a socket keeps one context)
+    # Answers are written with orjson, so a value may be JSON text already (`json_nodes`).
+    writes_orjson: bool = False
     _session: SharedReadSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 

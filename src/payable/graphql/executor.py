@@ -24,6 +24,7 @@ from graphql import ExecutionResult, GraphQLObjectType, GraphQLOutputType, is_no
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from orjson import Fragment
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
@@ -163,6 +164,22 @@ class ReadExecutor(SharedEventExecutor):
             self._plans = {}
             self._relevant_sub_fields = {}
         return response
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        # JSON text PostgreSQL wrote for the selection (`json_nodes`): complete already.
+        if result.__class__ is Fragment:
+            return result
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
         # graphql-core memoises selection sets for the whole request, so every booking of a

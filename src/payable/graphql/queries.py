@@ -12,12 +12,13 @@ import strawberry
 from graphql import GraphQLError
 
 from payable.bookings import queries as bookings
+from payable.bookings.queries import BookingView
 from payable.core import ids
 from payable.core.errors import NotFound
-from payable.graphql import prefetch
+from payable.graphql import json_nodes, prefetch
 from payable.graphql.bookings import filter as booking_filter
 from payable.graphql.bookings.filter import BookingFilter
-from payable.graphql.context import ctx
+from payable.graphql.context import Context, ctx
 from payable.graphql.loaders import Loaders
 from payable.graphql.pagination import decode_cursor, encode_cursor, page_size
 from payable.graphql.types.booking import (
@@ -118,13 +119,13 @@ class BookingQueries:
         loader = context.loaders.booking
         for view in views:  # later look-ups of these bookings (events, payments) need no query
             loader.prime(view.booking.id, view)
-        related = await prefetch.related(info, context.loaders, views)
+        nodes = await _nodes(info, context, views)
         edges = [
             PayableBookingEdge(
-                node=to_graphql(v, r),
+                node=node,
                 cursor=encode_cursor(v.booking.created_at.isoformat(), str(v.booking.id)),
             )
-            for v, r in zip(views, related, strict=True)
+            for v, node in zip(views, nodes, strict=True)
         ]
         return PayableBookingConnection(
             edges=edges,
@@ -137,6 +138,24 @@ class BookingQueries:
                 else partial(_known, total)
             ),
         )
+
+
+async def _nodes(info: strawberry.Info, context: Context, views: list[BookingView]) -> list[Any]:
+    """Each booking's node: its JSON from PostgreSQL when the selection allows, else the
+    booking with its relations prefetched for the whole page."""
+    if context.writes_orjson:
+        rendered = await json_nodes.render(
+            info,
+            views,
+            session=context.read_session,
+            tenant_id=context.caller.tenant_id,
+            hidden_events=context.loaders.hidden_events,
+            booking_types=BOOKING_TYPES,
+        )
+        if rendered is not None:
+            return rendered
+    related = await prefetch.related(info, context.loaders, views)
+    return [to_graphql(v, r) for v, r in zip(views, related, strict=True)]
 
 
 async def _known(total: int) -> int:

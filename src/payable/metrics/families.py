@@ -33,6 +33,13 @@ POOL_IN_USE = Gauge(
     "Database connections checked out of the pool now.",
     multiprocess_mode="livesum",
 )
+JSON_NODE_PAGES = Counter(
+    "payable_json_node_pages",
+    "Pages of bookings whose nodes PostgreSQL rendered as JSON (rendered), or that the"
+    " resolvers answered because the selection asks for something it does not render"
+    " (fallback).",
+    ["outcome"],
+)
 POOL_WAITS = Counter(
     "payable_db_pool_waits_total",
     "Checkouts that found every pooled connection taken and had to wait.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 import strawberry
 
@@ -20,6 +21,15 @@ from payable.verticals.clinic.refusals import ClinicRefusal
 @strawberry.type(description="A specialist's time slot at a branch.")
 class ClinicAppointment(PayableBooking):
     detail: strawberry.Private[models.ClinicAppointment]
+    # Fields that show the detail row's column of the same name as it is: a list renders
+    # them in SQL (graphql/json_nodes).
+    detail_columns: ClassVar[tuple[str, ...]] = (
+        "service_id",
+        "specialist_id",
+        "branch_id",
+        "slot_start",
+        "slot_end",
+    )
 
     @strawberry.field
     def service_id(self) -> strawberry.ID:

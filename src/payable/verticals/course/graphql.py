@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 import strawberry
 
@@ -23,6 +24,16 @@ AccessStatus = strawberry.enum(models.AccessStatus, name="AccessStatus")
 @strawberry.type(description="A student in a course group for a period.")
 class CourseEnrollment(PayableBooking):
     detail: strawberry.Private[models.CourseEnrollment]
+    # Fields that show the detail row's column of the same name as it is: a list renders
+    # them in SQL (graphql/json_nodes).
+    detail_columns: ClassVar[tuple[str, ...]] = (
+        "student_id",
+        "course_id",
+        "group_id",
+        "period_start",
+        "period_end",
+        "access_status",
+    )
 
     @strawberry.field
     def student_id(self) -> strawberry.ID:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 import strawberry
 
@@ -24,6 +25,15 @@ from payable.verticals.tour.refusals import TourRefusal
 @strawberry.type(description="Participants on a tour package's departure date.")
 class TourBooking(PayableBooking):
     detail: strawberry.Private[models.TourBooking]
+    # Fields that show the detail row's column of the same name as it is: a list renders
+    # them in SQL (graphql/json_nodes).
+    detail_columns: ClassVar[tuple[str, ...]] = (
+        "tour_date",
+        "package_id",
+        "participant_count",
+        "manager_reference",
+        "source_channel",
+    )
 
     @strawberry.field
     def tour_date(self) -> date:

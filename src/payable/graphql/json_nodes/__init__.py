@@ -1,0 +1,160 @@
+"""A page of bookings rendered as JSON by PostgreSQL, when the selection allows it.
+
+Answering a list through resolvers builds a Python object per booking, installment, link,
+payment, refund, event and amount, and completes each field of each of them; that is most of
+a list's cost. When every field selected under ``edges { node { … } }`` is one the catalogue
+renders exactly (`catalogue.py`), the list resolver instead asks PostgreSQL for each node's
+JSON in one statement and hands the executor the text as it is (an ``orjson.Fragment``, which
+the executor passes through and orjson writes out unchanged). Anything else (a field it does
+not know, role-dependent text, an argument it does not take, @defer) is answered by the
+resolvers as before. Both paths read the same rows with the same rules and the same moment
+(the clock is read once per page), and tests hold them to the same answers.
+
+Only transports that write answers with orjson (HTTP and the websocket, `app.py`) ask for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
+from graphql.execution.collect_fields import FieldDetails, FieldDetailsList
+from graphql.execution.values import VariableValues
+
+from payable.bookings.queries import BookingView
+from payable.core import clock
+from payable.graphql.json_nodes import sql_values
+from payable.graphql.json_nodes.catalogue import BOOKING, TYPES
+from payable.graphql.json_nodes.compiler import Compiler, FieldSql, Params, Unsupported
+from payable.graphql.json_nodes.fields import Column
+from payable.metrics.families import JSON_NODE_PAGES
+from payable.verticals import registry
+
+ENABLED = True  # tests compare both paths by turning it off
+
+_BOOKING = "b"
+
+
+async def render(
+    info: strawberry.Info,
+    views: Sequence[BookingView],
+    *,
+    session: Any,
+    tenant_id: uuid.UUID,
+    hidden_events: frozenset[str],
+    booking_types: dict[str, type],
+) -> list[orjson.Fragment] | None:
+    """Each listed booking's node as JSON text, or None when the resolvers must answer."""
+    if not ENABLED or not views:
+        return None
+    try:
+        statement, params = _statement(info, views, tenant_id, hidden_events, booking_types)
+    except Unsupported:
+        JSON_NODE_PAGES.labels("fallback").inc()
+        return None
+    rows = await session.fetch(statement, *params)
+    nodes = {row[0]: row[1] for row in rows}
+    if len(nodes) != len(views):  # a booking gone meanwhile: the resolvers answer
+        JSON_NODE_PAGES.labels("fallback").inc()
+        return None
+    JSON_NODE_PAGES.labels("rendered").inc()
+    return [orjson.Fragment(nodes[view.booking.id]) for view in views]
+
+
+def _statement(
+    info: strawberry.Info,
+    views: Sequence[BookingView],
+    tenant_id: uuid.UUID,
+    hidden_events: frozenset[str],
+    booking_types: dict[str, type],
+) -> tuple[str, list[Any]]:
+    raw = info._raw_info
+    variables = raw.variable_values
+    if not isinstance(variables, VariableValues):
+        variables = VariableValues(sources={}, coerced=variables)
+    params = Params()
+    tenant = params.add(tenant_id, "uuid")
+    ids = params.add([view.booking.id for view in views], "uuid[]")
+    now = clock.now()
+    compiler = Compiler(
+        schema=raw.schema,
+        fragments=raw.fragments,
+        variables=variables,
+        operation=raw.operation,
+        fields_of=_fields_of(raw.schema, booking_types),
+        params=params,
+        constants={"now": now, "today": clock.business_date(now), "hidden": hidden_events},
+    )
+    node = _node_details(compiler, raw)
+    cases, joins = [], []
+    for index, kind in enumerate(sorted({view.booking.kind for view in views})):
+        detail = f"d{index}"
+        graphql_type = _graphql_type(raw.schema, booking_types[kind])
+        built = compiler.object(graphql_type, {"t": _BOOKING, "d": detail}, node)
+        cases.append(f"WHEN {sql_values.literal(kind)} THEN {built}")
+        table = registry.get(kind).detail_model.__tablename__  # type: ignore[attr-defined]
+        joins.append(f"LEFT JOIN {table} {detail} ON {detail}.booking_id = {_BOOKING}.id")
+    statement = (
+        f"SELECT {_BOOKING}.id, (CASE {_BOOKING}.kind {' '.join(cases)} END)::text"
+        f" FROM bookings {_BOOKING} {' '.join(joins)}"
+        f" WHERE {_BOOKING}.tenant_id = {tenant} AND {_BOOKING}.id = ANY({ids})"
+    )
+    return statement, params.values
+
+
+def _node_details(compiler: Compiler, raw: Any) -> FieldDetailsList:
+    """The selection under `edges { node }`: one of each, or the resolvers answer."""
+    connection = raw.return_type
+    while not isinstance(connection, GraphQLObjectType):
+        connection = connection.of_type
+    found: list[FieldDetailsList] = []
+    grouped = compiler.collect(connection, [FieldDetails(node, None) for node in raw.field_nodes])
+    for edges_details in grouped.values():
+        if edges_details[0].node.name.value != "edges":
+            continue
+        edge = connection.fields["edges"].type
+        while not isinstance(edge, GraphQLObjectType):
+            edge = edge.of_type
+        for node_details in compiler.collect(edge, edges_details).values():
+            if node_details[0].node.name.value == "node":
+                found.append(node_details)
+    if len(found) != 1:
+        raise Unsupported("edges or node selected more than once")
+    return found[0]
+
+
+def _graphql_type(schema: GraphQLSchema, python_type: type) -> GraphQLObjectType:
+    name = python_type.__strawberry_definition__.name  # type: ignore[attr-defined]
+    found = schema.get_type(name)
+    assert isinstance(found, GraphQLObjectType)
+    return found
+
+
+def _fields_of(schema: GraphQLSchema, booking_types: dict[str, type]) -> Any:
+    """The catalogue's fields of a type; a booking type's are the shared ones and its
+    vertical's detail columns (`detail_columns` on its class, read as {d})."""
+    by_name = {
+        t.__strawberry_definition__.name: t  # type: ignore[attr-defined]
+        for t in booking_types.values()
+    }
+
+    converter = schema._strawberry_schema.config.name_converter  # type: ignore[attr-defined]
+    known: dict[str, dict[str, FieldSql]] = {}
+
+    def fields_of(object_type: GraphQLObjectType) -> dict[str, FieldSql] | None:
+        python_type = by_name.get(object_type.name)
+        if python_type is None:
+            return TYPES.get(object_type.name)
+        if object_type.name not in known:
+            definition = python_type.__strawberry_definition__  # type: ignore[attr-defined]
+            names = {field.python_name: converter.from_field(field) for field in definition.fields}
+            columns = getattr(python_type, "detail_columns", ())
+            own = {names[column]: Column("{d}." + column) for column in columns}
+            known[object_type.name] = {**BOOKING, **own}
+        return known[object_type.name]
+
+    return fields_of
