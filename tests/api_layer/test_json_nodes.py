@@ -147,6 +147,35 @@ ODD_TIMELINES = """query($none: Int) { bookings(first: 50) { edges { node { id
   zero: timeline(first: 2, after: "0") { edges { cursor } pageInfo { hasNextPage } }
 } } } }"""
 
+# One page asked for from several places: the field merged from two selections and a fragment
+# on Query, and the same alias twice with different sub-selections.
+MERGED = """query { bookings(first: 50) { edges { node { id p: price { amount } } } }
+  ...Listed }
+fragment Listed on Query { bookings(first: 50) { totalCount edges { cursor node {
+  reference p: price { currency } schedule { id } } } } }"""
+# Two pages under different aliases in one request, each with its own selection and arguments.
+TWO_LISTS = """query($n: Int = 2) { tours: bookings(kind: TOUR_BOOKING, first: $n) {
+  edges { node { id ... on TourBooking { tourDate } timeline(first: $n) { edges { cursor } } } } }
+  all: bookings(first: 50) { edges { node { reference status } } } }"""
+# A variable's default, and the same document again with another value (nothing is kept
+# between requests that depends on the variables).
+SIZED = """query($n: Int = 1) { bookings(first: 50) { edges { node { id
+  timeline(first: $n) { edges { cursor node { type } } pageInfo { hasNextPage endCursor } }
+  schedule @include(if: true) { sequence } } } } }"""
+# More fields than one json_build_object takes (100 arguments).
+WIDE = (
+    "{ bookings(first: 50) { edges { node { "
+    + " ".join(f"r{n}: reference" for n in range(60))
+    + " } } } }"
+)
+
+# The edges and the node under aliases; and the node left out by a directive.
+ALIASED_EDGES = (
+    """{ bookings(first: 50) { e: edges { c: cursor n: node { i: id r: reference } } } }"""
+)
+NO_NODE = """query($x: Boolean!) { bookings(first: 50) { edges { cursor
+  node @include(if: $x) { id } } } }"""
+
 # What the JSON path does not render: an event's reason and data depend on the caller's role.
 ROLE_DEPENDENT = (
     "query($first: Int) { bookings(first: $first) { totalCount edges { cursor node { "
@@ -335,6 +364,8 @@ async def _seed_varied(api: Api, client: httpx.AsyncClient, db: asyncpg.Connecti
         ),
     )
 
+    await link_for(api, ids["usd_odd_text"])
+
     # money paid on a link already expired in our books: held for a person, not counted
     ids["held_payment"] = await _booked(api, CREATE_CLINIC, clinic_input())
     late = await link_for(api, ids["held_payment"])
@@ -424,9 +455,10 @@ async def _both(
 ) -> Both:
     with _pages_taken() as taken:
         on = await api.post(document, variables)
-    with monkeypatch.context() as patch:
+    with monkeypatch.context() as patch, _pages_taken() as switched_off:
         patch.setattr(json_nodes, "ENABLED", False)
         off = await api.post(document, variables)
+    assert switched_off.path == EMPTY  # switched off, the JSON path is not even tried
     return Both(on, off, taken)
 
 
@@ -557,6 +589,15 @@ async def test_every_answer_is_the_ordinary_paths_answer(
         ("directives off", DIRECTIVES, {"money": False, "noIds": True}, RENDERED),
         ("timelines", TIMELINES, {}, RENDERED),
         ("odd timelines", ODD_TIMELINES, {"none": None}, RENDERED),
+        ("merged", MERGED, {}, RENDERED),
+        ("two lists", TWO_LISTS, {}, None),
+        ("sized by default", SIZED, {}, RENDERED),
+        ("sized 3", SIZED, {"n": 3}, RENDERED),
+        ("sized 0", SIZED, {"n": 0}, RENDERED),
+        ("wide", WIDE, {}, None),
+        ("aliased edges", ALIASED_EDGES, {}, RENDERED),
+        ("no node", NO_NODE, {"x": False}, None),
+        ("node included", NO_NODE, {"x": True}, RENDERED),
         # what the JSON path leaves to the resolvers
         ("role-dependent fields", ROLE_DEPENDENT, {"first": 50}, FALLBACK),
         ("event data", EVENT_DATA, {}, FALLBACK),
