@@ -10,6 +10,7 @@ differs). The `payable_json_node_pages_total` counter says which path a page too
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -784,3 +785,32 @@ async def test_another_tenants_bookings_never_appear(
             assert listed["totalCount"] == len(expected)
             assert sorted(edge["node"]["id"] for edge in listed["edges"]) == sorted(expected)
     assert not set(ours) & set(theirs)
+
+
+async def _get(api: Api, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """A query sent as a GET request (the same endpoint, the query in the URL)."""
+    response = await api.client.get(
+        "/graphql",
+        params={"query": document, "variables": json.dumps(variables)},
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_get_request_answers_the_same(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: bookings of every vertical
+    await _seed_plain(api, 4)
+
+    for document, variables in ((BENCH, {}), (DIRECTIVES, {"money": True, "noIds": False})):
+        # when: the list is asked for by GET with the JSON path on, and by POST with it off
+        with _pages_taken() as taken:
+            on = await _get(api, document, variables)
+        with monkeypatch.context() as patch:
+            patch.setattr(json_nodes, "ENABLED", False)
+            off = await api.post(document, variables)
+
+        # then: the same answer
+        assert _differences(on, off) == [], _listed(_differences(on, off))
+        assert len(on["data"]["bookings"]["edges"]) == 4
+        assert taken.path == RENDERED
