@@ -32,12 +32,10 @@ def global_id(type_name: str, local_id: str) -> str:
 
 
 def _datetime(expression: str) -> str:
-    """``datetime.isoformat()`` of an aware UTC datetime: microseconds only when not zero."""
-    utc = f"(({expression}) AT TIME ZONE 'UTC')"
-    return (
-        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN extract(microseconds FROM"
-        f" {utc})::bigint % 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || '+00:00')"
-    )
+    """``datetime.isoformat()`` of an aware UTC datetime: microseconds only when not zero
+    (".000000" can only be the fraction: nothing else in the text has a dot)."""
+    text = f"to_char(({expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    return f"(replace({text}, '.000000', '') || '+00:00')"
 
 
 def _enum(expression: str, enum: GraphQLEnumType) -> str:
