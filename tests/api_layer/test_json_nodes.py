@@ -216,6 +216,14 @@ RESCHEDULE = (
 CANCEL = (
     "mutation($input: CancelBookingInput!) { cancelBooking(input: $input) { " + CHANGED + " } }"
 )
+DISCOUNT = (
+    "mutation($input: ApplyDiscountInput!) { applyDiscount(input: $input) { " + CHANGED + " } }"
+)
+PAUSE = (
+    "mutation($input: EnrollmentChangeInput!) { pauseEnrollment(input: $input) { "
+    + CHANGED
+    + " } }"
+)
 ADD_NOTE = "mutation($input: AddNoteInput!) { addNote(input: $input) { " + CHANGED + " } }"
 PAYMENTS = """query($id: ID!) { node(id: $id) { ... on PayableBooking {
   paymentStatus payments { id } refunds { id status } } } }"""
@@ -301,6 +309,7 @@ async def _seed_varied(api: Api, client: httpx.AsyncClient, db: asyncpg.Connecti
     )
     await pay(client, await link_for(api, ids["course_installments"]))
     await link_for(api, ids["course_installments"])
+    await _payload(api, PAUSE, {"bookingId": ids["course_installments"], "reason": "holiday"})
 
     # a tour with a deposit: the deposit paid, the balance owed later
     ids["tour_deposit_paid"] = await _booked(
@@ -309,6 +318,10 @@ async def _seed_varied(api: Api, client: httpx.AsyncClient, db: asyncpg.Connecti
         tour_input(depositAmount="20000.00", balanceDueDate=days_from_now(40), sourceChannel="web"),
     )
     await pay(client, await link_for(api, ids["tour_deposit_paid"]))
+    # and a discount a manager gave afterwards: the price and the schedule change
+    await _payload(
+        api, DISCOUNT, {"bookingId": ids["tour_deposit_paid"], "amount": "10000", "reason": "loyal"}
+    )
 
     # an open link, never paid, on an appointment that was moved to another slot
     ids["rescheduled_open_link"] = await _booked(api, CREATE_CLINIC, clinic_input())
@@ -636,6 +649,8 @@ async def test_every_answer_is_the_ordinary_paths_answer(
     lines = {line["status"] for node in nodes for line in node["schedule"]}
     assert lines == {"PAID", "DUE", "UPCOMING", "OVERDUE"}
     assert {node["crmReference"] for node in nodes} >= {None, "CRM-1001"}
+    assert {node.get("accessStatus") for node in nodes} >= {"SUSPENDED", "NONE"}
+    assert {node["price"]["currency"] for node in nodes} == {"AMD", "USD"}
     assert any(node["later"]["edges"] for node in nodes)
     assert any(not node["later"]["edges"] for node in nodes)
     seen = {role: await _event_types(api.as_role(role), seeded["noted_early"]) for role in ROLES}
