@@ -10,6 +10,7 @@ differs). The `payable_json_node_pages_total` counter says which path a page too
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -177,6 +178,12 @@ ALIASED_EDGES = (
 )
 NO_NODE = """query($x: Boolean!) { bookings(first: 50) { edges { cursor
   node @include(if: $x) { id } } } }"""
+
+# The list beside other root fields that read through the same session at the same time.
+SIBLINGS = """query($id: ID!) { bookings(first: 50) { edges { node { id reference
+  timeline(first: 2) { edges { cursor } } } } }
+  node(id: $id) { id ... on PayableBooking { reference timeline(first: 2) { edges { cursor } } } }
+  refundQuote(bookingId: $id) { refundable { amount currency } path } }"""
 
 # What the JSON path does not render: an event's reason and data depend on the caller's role.
 ROLE_DEPENDENT = (
@@ -620,6 +627,7 @@ async def test_every_answer_is_the_ordinary_paths_answer(
         ("sized 3", SIZED, {"n": 3}, RENDERED),
         ("sized 0", SIZED, {"n": 0}, RENDERED),
         ("wide", WIDE, {}, None),
+        ("siblings", SIBLINGS, {"id": seeded["paid_refund_approved"]}, None),
         ("aliased edges", ALIASED_EDGES, {}, RENDERED),
         ("no node", NO_NODE, {"x": False}, None),
         ("node included", NO_NODE, {"x": True}, RENDERED),
@@ -859,3 +867,22 @@ async def test_a_get_request_answers_the_same(api: Api, monkeypatch: pytest.Monk
         assert _differences(on, off) == [], _listed(_differences(on, off))
         assert len(on["data"]["bookings"]["edges"]) == 4
         assert taken.path == RENDERED
+
+
+async def test_pages_listed_at_the_same_time_answer_the_same(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: bookings of every vertical, and the answer of the path switched off
+    await _seed_plain(api, 6)
+    with monkeypatch.context() as patch:
+        patch.setattr(json_nodes, "ENABLED", False)
+        expected = await api.post(BENCH)
+
+    # when: eight requests list them at once, each rendered
+    with _pages_taken() as taken:
+        answers = await asyncio.gather(*(api.post(BENCH) for _ in range(8)))
+
+    # then: every one is the same answer
+    assert taken.rendered == 8
+    for answer in answers:
+        assert _differences(answer, expected) == []
