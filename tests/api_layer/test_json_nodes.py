@@ -185,6 +185,11 @@ SIBLINGS = """query($id: ID!) { bookings(first: 50) { edges { node { id referenc
   node(id: $id) { id ... on PayableBooking { reference timeline(first: 2) { edges { cursor } } } }
   refundQuote(bookingId: $id) { refundable { amount currency } path } }"""
 
+# The edges and the node reached through fragments on the connection and the edge.
+THROUGH_FRAGMENTS = """{ bookings(first: 50) { ...Page } }
+fragment Page on PayableBookingConnection { totalCount
+  edges { ... on PayableBookingEdge { cursor node { ... on Node { id } reference } } } }"""
+
 # What the JSON path does not render: an event's reason and data depend on the caller's role.
 ROLE_DEPENDENT = (
     "query($first: Int) { bookings(first: $first) { totalCount edges { cursor node { "
@@ -629,6 +634,7 @@ async def test_every_answer_is_the_ordinary_paths_answer(
         ("wide", WIDE, {}, None),
         ("siblings", SIBLINGS, {"id": seeded["paid_refund_approved"]}, None),
         ("aliased edges", ALIASED_EDGES, {}, RENDERED),
+        ("through fragments", THROUGH_FRAGMENTS, {}, RENDERED),
         ("no node", NO_NODE, {"x": False}, None),
         ("node included", NO_NODE, {"x": True}, RENDERED),
         # what the JSON path leaves to the resolvers
