@@ -263,7 +263,8 @@ async def _booked(api: Api, document: str, input_: dict[str, Any]) -> str:
 
 
 def _three_months(price: int) -> dict[str, Any]:
-    """A price split into three monthly installments, the first due today."""
+    """A price split into three monthly installments, the first due today (in Yerevan, where
+    the API measures "the past", whatever the machine's zone and the hour)."""
     each = price // 3
     amounts = [each, each, price - 2 * each]
     return {
@@ -271,7 +272,7 @@ def _three_months(price: int) -> dict[str, Any]:
         "installments": [
             {
                 "amount": f"{amount}.00",
-                "dueDate": days_from_now(30 * month),
+                "dueDate": (clock.today() + timedelta(days=30 * month)).isoformat(),
                 "graceDays": month,
                 "label": f"month {month + 1}",
             }
