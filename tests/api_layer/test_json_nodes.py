@@ -274,7 +274,7 @@ def _three_months(price: int) -> dict[str, Any]:
                 "amount": f"{amount}.00",
                 "dueDate": (clock.today() + timedelta(days=30 * month)).isoformat(),
                 "graceDays": month,
-                "label": f"month {month + 1}",
+                "label": f'«month {month + 1}» — "ü"',
             }
             for month, amount in enumerate(amounts)
         ],
