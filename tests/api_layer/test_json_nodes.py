@@ -23,12 +23,15 @@ import asyncpg
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from payable.core import clock
 from payable.graphql import json_nodes
 from tests.api import Api
 from tests.bookings.factories import BOOKING_FIELDS, days_from_now
 from tests.money.factories import expire_here, link_for, local, pay
+from tests.timeline.live import serve
 from tests.verticals.clinic.factories import CREATE_CLINIC, clinic_input
 from tests.verticals.course.factories import CREATE_COURSE, course_input
 from tests.verticals.tour.factories import CREATE_TOUR, tour_input
@@ -893,3 +896,38 @@ async def test_pages_listed_at_the_same_time_answer_the_same(
     assert taken.rendered == 8
     for answer in answers:
         assert _differences(answer, expected) == []
+
+
+async def _over_websocket(url: str, api: Api, document: str) -> dict[str, Any]:
+    """A query's answer sent over a websocket (graphql-transport-ws; the legacy protocol takes
+    subscriptions only)."""
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {api.token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
+        async with asyncio.timeout(10):
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "next":
+                    return message["payload"]
+    raise AssertionError("the socket closed before an answer")
+
+
+async def test_a_query_over_a_websocket_answers_the_same(
+    api: Api, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: bookings of every vertical, and the answer over HTTP with the JSON path off
+    await _seed_plain(api, 4)
+    with monkeypatch.context() as patch:
+        patch.setattr(json_nodes, "ENABLED", False)
+        expected = await api.post(BENCH)
+
+    # when: the same query is sent over a websocket, the JSON path on
+    async with serve(app) as url:
+        with _pages_taken() as taken:
+            answer = await _over_websocket(url, api, BENCH)
+
+    # then: the same answer, rendered
+    assert _differences(answer, expected) == [], _listed(_differences(answer, expected))
+    assert taken.path == RENDERED
