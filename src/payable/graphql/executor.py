@@ -14,7 +14,6 @@ does.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Callable
 from functools import partial
 from operator import attrgetter
@@ -28,7 +27,7 @@ from orjson import Fragment
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from payable.graphql import compiled_plans, shapes
+from payable.graphql import shapes
 from payable.graphql.shapes import Shape, shape_of
 from payable.graphql.shared_events import SharedEventExecutor
 
@@ -82,61 +81,7 @@ class _Direct:
         self.subplan: Plan | None = None
 
 
-PlannedField = tuple[str, FieldDetailsList, _Direct | None]
-
-
-class Plan:
-    """A selection set's fields, how each is read, and the same as one generated function."""
-
-    __slots__ = ("fields", "run")
-
-    def __init__(self, parent_type: GraphQLObjectType, fields: list[PlannedField]) -> None:
-        self.fields = fields
-        self.run = compiled_plans.bind(
-            tuple(_form(name, direct) for name, _, direct in fields),
-            parent_type,
-            [_constants(details, direct) for _, details, direct in fields],
-        )
-
-
-def _form(name: str, direct: _Direct | None) -> compiled_plans.FieldForm:
-    if direct is None:
-        return compiled_plans.FieldForm(name, compiled_plans.GENERAL, compiled_plans.OTHER, False)
-    attribute = None
-    if direct.info_name is not None:
-        read = compiled_plans.WITH_INFO
-    elif direct.field.base_resolver is None and _plain_name(direct.field.python_name):
-        read, attribute = compiled_plans.ATTRIBUTE, direct.field.python_name
-    else:
-        read = compiled_plans.READ
-    shape, completion, checked = direct.shape, compiled_plans.OTHER, False
-    if shape is not None and shape.kind == shapes.LEAF:
-        completion = compiled_plans.TEXT if shape.text else compiled_plans.LEAF
-    elif shape is not None and shape.kind == shapes.OBJECT:
-        completion, checked = compiled_plans.OBJECT, shape.origin is not None
-    elif shape is not None and shape.item is not None and shape.item.kind == shapes.OBJECT:
-        completion, checked = compiled_plans.OBJECTS, shape.item.origin is not None
-    return compiled_plans.FieldForm(name, read, completion, direct.nullable, attribute, checked)
-
-
-def _plain_name(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
-
-
-def _constants(details: FieldDetailsList, direct: _Direct | None) -> compiled_plans.FieldConstants:
-    if direct is None:
-        return compiled_plans.FieldConstants(None, details, None, None, None)
-    shape = direct.shape
-    item = shape.item if shape is not None else None
-    return compiled_plans.FieldConstants(
-        direct,
-        details,
-        direct.read,
-        shape.serialize if shape is not None else None,
-        (item or shape).origin if shape is not None else None,  # type: ignore[union-attr]
-    )
-
-
+Plan = list[tuple[str, FieldDetailsList, _Direct | None]]
 Site = tuple[_Direct, GraphQLObjectType, Path]  # where a value came from, for graphql-core
 
 
@@ -187,13 +132,10 @@ class ReadExecutor(SharedEventExecutor):
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
-        plan = Plan(
-            parent_type,
-            [
-                (name, details, self._direct(parent_type, details))
-                for name, details in grouped_field_set.items()
-            ],
-        )
+        plan = [
+            (name, details, self._direct(parent_type, details))
+            for name, details in grouped_field_set.items()
+        ]
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
@@ -273,15 +215,12 @@ class ReadExecutor(SharedEventExecutor):
         plan: Plan,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        """graphql-core's execute_fields, with the planned fields read directly: by the plan's
-        generated function, or (something deferred) by this loop."""
-        if position_context is None:
-            return plan.run(self, source_value, path)
+        """graphql-core's execute_fields, with the planned fields read directly."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for name, details, direct in plan.fields:
+            for name, details, direct in plan:
                 if direct is None:
                     result = self.execute_field(
                         parent_type, source_value, details, Path(path, name, parent_type.name),
@@ -333,85 +272,6 @@ class ReadExecutor(SharedEventExecutor):
             return results
         return _gathered_fields(results, awaitable_fields)
 
-    # What a plan's generated function calls for what it does not complete inline.
-
-    def _planned_slow(
-        self,
-        results: dict[str, Any],
-        waiting: list[str] | None,
-        name: str,
-        direct: _Direct,
-        parent_type: GraphQLObjectType,
-        path: Path | None,
-        value: Any,
-        error: Exception | None,
-    ) -> list[str] | None:
-        site = (direct, parent_type, Path(path, name, parent_type.name))
-        result = self._complete_read(site, value, _NO_ERROR if error is None else error, None)
-        return self._planned_store(results, waiting, name, result)
-
-    def _planned_store(
-        self, results: dict[str, Any], waiting: list[str] | None, name: str, result: Any
-    ) -> list[str] | None:
-        if result is not Undefined:
-            results[name] = result
-            if result.__class__ not in _COMPLETED and self.is_awaitable(result):
-                return [*(waiting or ()), name]
-        return waiting
-
-    def _planned_call(
-        self, direct: _Direct, parent_type: GraphQLObjectType, path: Path | None, name: str,
-        source: Any,
-    ) -> Any:  # fmt: skip
-        """A resolver that asks for an info: strawberry's Info is built for it, nothing else."""
-        raw_info = _LazyResolveInfo(self, direct, parent_type, path, name)
-        strawberry_info = self._config.info_class(_raw_info=raw_info, _field=direct.field)  # type: ignore[union-attr]
-        return direct.read(source, **direct.arguments, **{direct.info_name: strawberry_info})  # type: ignore[dict-item]
-
-    def _planned_object(self, direct: _Direct, value: Any, path: Path) -> Any:
-        """An object completed by its plan, its errors handled as the field's."""
-        return_type = direct.field_def.type
-        try:
-            done = direct.subplan.run(self, value, path)  # type: ignore[union-attr]
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, direct.details, path)
-            return None
-        if done.__class__ is dict:
-            return done
-        return self._await_completed(done, return_type, direct.details, path)
-
-    def _planned_objects(self, direct: _Direct, items: list[Any], path: Path) -> Any:
-        """A list of objects, each completed by their plan, errors handled as graphql-core's
-        complete_iterable_value handles them (each item's, then the field's)."""
-        return_type = direct.field_def.type
-        try:
-            run = direct.subplan.run  # type: ignore[union-attr]
-            item_type, details = direct.shape.item_type, direct.details  # type: ignore[union-attr]
-            completed: list[Any] = []
-            waiting: list[int] = []
-            for index, item in enumerate(items):
-                item_path = Path(path, index, None)
-                try:
-                    done = run(self, item, item_path)
-                    if done.__class__ is not dict:
-                        done = self._await_completed(done, item_type, details, item_path)  # type: ignore[arg-type]
-                        waiting.append(index)
-                except Exception as raw_error:
-                    self.handle_field_error(raw_error, item_type, details, item_path)  # type: ignore[arg-type]
-                    done = None
-                completed.append(done)
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, direct.details, path)
-            return None
-        if not waiting:
-            return completed
-        return self._await_completed(
-            _gathered_items(completed, waiting), return_type, direct.details, path
-        )
-
-    def _planned_gather(self, results: dict[str, Any], waiting: list[str]) -> Any:
-        return _gathered_fields(results, waiting)
-
     def _info(self, site: Site) -> Any:
         direct, parent_type, path = site
         return self.build_resolve_info(direct.field_def, direct.nodes, parent_type, path)
@@ -419,7 +279,7 @@ class ReadExecutor(SharedEventExecutor):
     def _execute_with_info(self, site: Site, source: Any, position_context: Any) -> Any:
         """A resolver that asks for info: strawberry's Info is built for it, nothing else."""
         direct = site[0]
-        raw_info = _LazyResolveInfo(self, direct, site[1], site[2].prev, site[2].key)  # type: ignore[arg-type]
+        raw_info = _LazyResolveInfo(self, site)
         strawberry_info = self._config.info_class(_raw_info=raw_info, _field=direct.field)  # type: ignore[union-attr]
         arguments = {**direct.arguments, direct.info_name: strawberry_info}
         try:
@@ -547,24 +407,15 @@ class _LazyResolveInfo:
 
     __slots__ = ("_executor", "_info", "_site")
 
-    def __init__(
-        self,
-        executor: ReadExecutor,
-        direct: _Direct,
-        parent_type: GraphQLObjectType,
-        path: Path | None,
-        name: str,
-    ) -> None:
+    def __init__(self, executor: ReadExecutor, site: Site) -> None:
         self._executor = executor
-        self._site = (direct, parent_type, path, name)
+        self._site = site
         self._info: Any = None
 
     def __getattr__(self, name: str) -> Any:
         info = self._info
         if info is None:
-            direct, parent_type, path, key = self._site
-            site = (direct, parent_type, Path(path, key, parent_type.name))
-            info = self._info = self._executor._info(site)
+            info = self._info = self._executor._info(self._site)
         return getattr(info, name)
 
 

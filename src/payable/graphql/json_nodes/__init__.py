@@ -16,8 +16,9 @@ Only transports that write answers with orjson (HTTP and the websocket, `app.py`
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import strawberry
@@ -37,6 +38,17 @@ from payable.verticals import registry
 ENABLED = True  # tests compare both paths by turning it off
 
 _BOOKING = "b"
+_KEPT = 256  # compiled statements kept (per selection and variables)
+
+
+class _Compiled(NamedTuple):
+    schema: GraphQLSchema  # kept so that the key's ids stay theirs
+    operation: Any
+    statement: str | None  # None: the selection is not rendered in SQL
+    params: Params | None
+
+
+_compiled: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
 
 
 async def render(
@@ -51,35 +63,59 @@ async def render(
     """Each listed booking's node as JSON text, or None when the resolvers must answer."""
     if not ENABLED or not views:
         return None
-    try:
-        statement, params = _statement(info, views, tenant_id, hidden_events, booking_types)
-    except Unsupported:
+    compiled = _compiled_for(info, booking_types)
+    if compiled.statement is None or compiled.params is None:
         JSON_NODE_PAGES.labels("fallback").inc()
         return None
-    rows = await session.fetch(statement, *params)
-    nodes = {row[0]: row[1] for row in rows}
-    if len(nodes) != len(views):  # a booking gone meanwhile: the resolvers answer
-        JSON_NODE_PAGES.labels("fallback").inc()
+    now = clock.now()  # one moment for the whole page
+    arguments = compiled.params.values(
+        {
+            "tenant": tenant_id,
+            "ids": [view.booking.id for view in views],
+            "now": now,
+            "today": clock.business_date(now),
+            "hidden": list(hidden_events),
+        }
+    )
+    nodes = {row[0]: row[1] for row in await session.fetch(compiled.statement, *arguments)}
+    if any(nodes.get(view.booking.id) is None for view in views):
+        JSON_NODE_PAGES.labels("fallback").inc()  # a booking gone meanwhile
         return None
     JSON_NODE_PAGES.labels("rendered").inc()
     return [orjson.Fragment(nodes[view.booking.id]) for view in views]
 
 
-def _statement(
-    info: strawberry.Info,
-    views: Sequence[BookingView],
-    tenant_id: uuid.UUID,
-    hidden_events: frozenset[str],
-    booking_types: dict[str, type],
-) -> tuple[str, list[Any]]:
+def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> _Compiled:
+    """The statement for this selection and these variables, compiled once."""
     raw = info._raw_info
     variables = raw.variable_values
     if not isinstance(variables, VariableValues):
         variables = VariableValues(sources={}, coerced=variables)
+    key = (
+        id(raw.schema),
+        id(raw.operation),
+        id(raw.field_nodes[0]),
+        repr(sorted(variables.coerced.items())),
+    )
+    found = _compiled.get(key)
+    if found is not None and found.schema is raw.schema and found.operation is raw.operation:
+        _compiled.move_to_end(key)
+        return found
+    try:
+        statement, params = _statement(raw, variables, booking_types)
+    except Unsupported:
+        statement, params = None, None
+    compiled = _compiled[key] = _Compiled(raw.schema, raw.operation, statement, params)
+    while len(_compiled) > _KEPT:
+        _compiled.popitem(last=False)
+    return compiled
+
+
+def _statement(
+    raw: Any, variables: VariableValues, booking_types: dict[str, type]
+) -> tuple[str, Params]:
     params = Params()
-    tenant = params.add(tenant_id, "uuid")
-    ids = params.add([view.booking.id for view in views], "uuid[]")
-    now = clock.now()
+    tenant, ids = params.named("tenant", "uuid"), params.named("ids", "uuid[]")
     compiler = Compiler(
         schema=raw.schema,
         fragments=raw.fragments,
@@ -87,11 +123,10 @@ def _statement(
         operation=raw.operation,
         fields_of=_fields_of(raw.schema, booking_types),
         params=params,
-        constants={"now": now, "today": clock.business_date(now), "hidden": hidden_events},
     )
     node = _node_details(compiler, raw)
     cases, joins = [], []
-    for index, kind in enumerate(sorted({view.booking.kind for view in views})):
+    for index, kind in enumerate(_kinds(raw.schema, booking_types)):
         detail = f"d{index}"
         graphql_type = _graphql_type(raw.schema, booking_types[kind])
         built = compiler.object(graphql_type, {"t": _BOOKING, "d": detail}, node)
@@ -100,10 +135,20 @@ def _statement(
         joins.append(f"LEFT JOIN {table} {detail} ON {detail}.booking_id = {_BOOKING}.id")
     statement = (
         f"SELECT {_BOOKING}.id, (CASE {_BOOKING}.kind {' '.join(cases)} END)::text"
-        f" FROM bookings {_BOOKING} {' '.join(joins)}"
-        f" WHERE {_BOOKING}.tenant_id = {tenant} AND {_BOOKING}.id = ANY({ids})"
+        f" FROM unnest({ids}) AS page (id) JOIN bookings {_BOOKING} ON {_BOOKING}.id = page.id"
+        f" {' '.join(joins)} WHERE {_BOOKING}.tenant_id = {tenant}"
     )
-    return statement, params.values
+    return statement, params
+
+
+def _kinds(schema: GraphQLSchema, booking_types: dict[str, type]) -> list[str]:
+    """The kinds this process serves that this schema shows."""
+    return [
+        kind
+        for kind in registry.kinds()
+        if kind in booking_types
+        and schema.get_type(booking_types[kind].__strawberry_definition__.name) is not None  # type: ignore[attr-defined]
+    ]
 
 
 def _node_details(compiler: Compiler, raw: Any) -> FieldDetailsList:

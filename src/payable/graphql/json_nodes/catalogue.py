@@ -30,7 +30,7 @@ class InstallmentStatusField(FieldSql):
         field: GraphQLField,
         details: FieldDetailsList,
     ) -> str:
-        today = compiler.params.named("today", compiler.constants["today"], "date")
+        today = compiler.params.named("today", "date")
         t = scope["t"]
         statuses = {s: sql_values.literal(s.value) for s in InstallmentStatus}
         return (
@@ -53,7 +53,7 @@ class RequestStatusField(FieldSql):
         field: GraphQLField,
         details: FieldDetailsList,
     ) -> str:
-        now = compiler.params.named("now", compiler.constants["now"], "timestamptz")
+        now = compiler.params.named("now", "timestamptz")
         t = scope["t"]
         expired = sql_values.literal(PaymentRequestStatus.EXPIRED.value)
         return (
@@ -83,7 +83,7 @@ class ActiveRequestField(Related):
         field: GraphQLField,
         details: FieldDetailsList,
     ) -> str:
-        now = compiler.params.named("now", compiler.constants["now"], "timestamptz")
+        now = compiler.params.named("now", "timestamptz")
         return super().render(compiler, {**scope, "now": now}, parent, field, details)
 
 
@@ -110,7 +110,7 @@ class TimelineField(FieldSql):
             raise Unsupported("invalid timeline arguments") from error
         params = compiler.params
         first = params.add(size, "int")
-        hidden = params.named("hidden", list(compiler.constants["hidden"]), "text[]")
+        hidden = params.named("hidden", "text[]")
         e, page = compiler.alias(), compiler.alias()
         since = f" AND {e}.sequence > {params.add(after, 'bigint')}" if after is not None else ""
         connection = object_type_of(field)

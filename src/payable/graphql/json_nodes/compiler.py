@@ -10,7 +10,7 @@ resolvers, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -60,21 +60,26 @@ _MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 
 
 class Params:
-    """The statement's parameters, numbered as asyncpg wants them."""
+    """The statement's parameters, numbered as asyncpg wants them: values the selection fixes
+    (a timeline's page size), and names each request fills in (the tenant, the clock)."""
 
     def __init__(self) -> None:
-        self.values: list[Any] = []
+        self._sources: list[tuple[str | None, Any]] = []
         self._named: dict[str, str] = {}
 
     def add(self, value: Any, cast: str) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}::{cast}"
+        self._sources.append((None, value))
+        return f"${len(self._sources)}::{cast}"
 
-    def named(self, name: str, value: Any, cast: str) -> str:
-        """One parameter however often it is used (the clock, the caller's hidden events)."""
+    def named(self, name: str, cast: str) -> str:
+        """The request's value of ``name``: one parameter however often it is used."""
         if name not in self._named:
-            self._named[name] = self.add(value, cast)
+            self._sources.append((name, None))
+            self._named[name] = f"${len(self._sources)}::{cast}"
         return self._named[name]
+
+    def values(self, request: dict[str, Any]) -> list[Any]:
+        return [value if name is None else request[name] for name, value in self._sources]
 
 
 class Compiler:
@@ -87,7 +92,6 @@ class Compiler:
         operation: OperationDefinitionNode,
         fields_of: TypeFields,
         params: Params,
-        constants: dict[str, Any],
     ) -> None:
         self.schema = schema
         self.fragments = {
@@ -98,7 +102,6 @@ class Compiler:
         self.operation = operation
         self.fields_of = fields_of
         self.params = params
-        self.constants = constants  # the clock and the caller's visibility, as of this request
         self._aliases = 0
 
     def alias(self) -> str:
@@ -151,7 +154,3 @@ def printed(expression: str, field: GraphQLField) -> str:
     if value is None:
         raise Unsupported(f"no SQL printing for {get_named_type(field.type).name}")
     return value
-
-
-def pairs_of(items: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{sql_values.literal(key)}, {value}" for key, value in items)
