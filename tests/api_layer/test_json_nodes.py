@@ -168,11 +168,15 @@ TWO_LISTS = """query($n: Int = 2) { tours: bookings(kind: TOUR_BOOKING, first: $
 SIZED = """query($n: Int = 1) { bookings(first: 50) { edges { node { id
   timeline(first: $n) { edges { cursor node { type } } pageInfo { hasNextPage endCursor } }
   schedule @include(if: true) { sequence } } } } }"""
-# More fields than one json_build_object takes (100 arguments).
+# More fields than one json_build_object takes (100 arguments: 50 fields): every field of a
+# clinic appointment and 28 aliases (a document may have 30).
 WIDE = (
-    "{ bookings(first: 50) { edges { node { "
-    + " ".join(f"r{n}: reference" for n in range(60))
-    + " } } } }"
+    "{ bookings(first: 50) { edges { node { __typename id kind reference crmReference status"
+    " paymentStatus customer { id } price { amount } amountPaid { amount }"
+    " amountRefunded { amount } balanceDue { amount } policy { id } schedule { id }"
+    " paymentRequests { id } payments { id } refunds { id } timeline(first: 1) { edges { cursor } }"
+    " createdAt updatedAt ... on ClinicAppointment { serviceId specialistId branchId slotStart"
+    " slotEnd } " + " ".join(f"r{n}: reference" for n in range(28)) + " } } } }"
 )
 
 # The edges and the node under aliases; and the node left out by a directive.
