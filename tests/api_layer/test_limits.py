@@ -30,6 +30,26 @@ async def test_a_cursor_we_did_not_issue_is_refused(api: Api) -> None:
     assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
 
 
+async def test_an_event_cursor_beyond_any_sequence_is_refused(api: Api) -> None:
+    """Sequences are bigints: a longer number, or digits that are not ASCII, name no event."""
+    await api.data(CREATE_TOUR, {"input": tour_input()})
+    for cursor in ("99999999999999999999", "9223372036854775808", "٣"):
+        body = await api.post(
+            "query($after: String) { bookings { edges { node { reference"
+            " timeline(after: $after) { edges { cursor } } } } } }",
+            {"after": cursor},
+        )
+        codes = {error["extensions"]["code"] for error in body["errors"]}
+        assert codes == {"INVALID_CURSOR"}, (cursor, body["errors"])
+        assert body["data"] is None  # non-null all the way up: nothing half-answered
+    largest = await api.post(
+        '{ bookings { edges { node { timeline(after: "9223372036854775807") { edges { cursor } }'
+        " } } } }"
+    )
+    assert "errors" not in largest
+    assert largest["data"]["bookings"]["edges"][0]["node"]["timeline"]["edges"] == []
+
+
 async def test_deep_queries_are_refused(api: Api) -> None:
     """Nesting booking -> event -> booking ... beyond the depth limit is rejected before running."""
     nested = "id"

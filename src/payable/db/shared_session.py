@@ -43,12 +43,13 @@ class SharedReadSession:
             return await self._session.get(*args, **kwargs)
 
     async def fetch(self, statement: str, *arguments: Any) -> list[Any]:
-        """Rows of a statement in PostgreSQL's own SQL, straight from the driver (asyncpg
-        records): for statements the GraphQL layer writes whole (`graphql/json_nodes`)."""
+        """Rows of a statement written whole in PostgreSQL's own SQL ($1, $2 … parameters):
+        sent as it is, past the ORM's compiler but through the engine, so that statement
+        events (tracing, logs, the tests' counts) see it (`graphql/json_nodes`)."""
         async with self._turn:
             connection = await self._session.connection()
-            raw = await connection.get_raw_connection()
-            return await raw.driver_connection.fetch(statement, *arguments)  # type: ignore[union-attr]
+            result = await connection.exec_driver_sql(statement, arguments)
+            return result.all()
 
     async def stream(self, *args: Any, **kwargs: Any) -> _Rows:
         async with self._turn:

@@ -48,8 +48,13 @@ def sequence_cursor(after: str | None) -> int | None:
     """An event sequence given as ``after`` (timelines and subscriptions), or a clear error."""
     if after is None:
         return None
-    if not after.isdigit():
+    # Sequences are PostgreSQL bigints: a longer number names no event (and asyncpg would
+    # refuse to send it).
+    if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > _MAX_SEQUENCE:
         raise GraphQLError(
             "`after` must be an event sequence", extensions={"code": "INVALID_CURSOR"}
         )
     return int(after)
+
+
+_MAX_SEQUENCE = 2**63 - 1

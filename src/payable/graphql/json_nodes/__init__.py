@@ -28,6 +28,7 @@ from graphql.execution.values import VariableValues
 
 from payable.bookings.queries import BookingView
 from payable.core import clock
+from payable.graphql.executor import ReadExecutor
 from payable.graphql.json_nodes import sql_values
 from payable.graphql.json_nodes.catalogue import BOOKING, TYPES
 from payable.graphql.json_nodes.compiler import Compiler, FieldSql, Params, Unsupported
@@ -61,7 +62,7 @@ async def render(
     booking_types: dict[str, type],
 ) -> list[orjson.Fragment] | None:
     """Each listed booking's node as JSON text, or None when the resolvers must answer."""
-    if not ENABLED or not views:
+    if not ENABLED or not views or not _passes_text(info):
         return None
     compiled = _compiled_for(info, booking_types)
     if compiled.statement is None or compiled.params is None:
@@ -83,6 +84,12 @@ async def render(
         return None
     JSON_NODE_PAGES.labels("rendered").inc()
     return [orjson.Fragment(nodes[view.booking.id]) for view in views]
+
+
+def _passes_text(info: strawberry.Info) -> bool:
+    """Whether this schema's executor hands JSON text on as a completed value."""
+    strawberry_schema = info._raw_info.schema._strawberry_schema  # type: ignore[attr-defined]
+    return issubclass(strawberry_schema.execution_context_class, ReadExecutor)
 
 
 def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> _Compiled:

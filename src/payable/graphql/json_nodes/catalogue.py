@@ -9,7 +9,7 @@ from graphql import GraphQLField, GraphQLObjectType
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 
-from payable.bookings.enums import InstallmentStatus
+from payable.bookings.enums import BookingStatus, InstallmentStatus
 from payable.graphql.json_nodes import sql_values
 from payable.graphql.json_nodes.compiler import Compiler, FieldSql, Scope, Unsupported
 from payable.graphql.json_nodes.fields import Column, Inline, NodeId, Related, object_type_of
@@ -140,6 +140,42 @@ class TimelineField(FieldSql):
         )
 
 
+# `bookings.schedule.next_due`: the earliest line still owing (by due date, then sequence);
+# none for a booking that collects nothing more.
+_OWES_NOTHING = ", ".join(
+    sql_values.literal(status.value) for status in (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
+)
+_NEXT_DUE = (
+    "(SELECT {column} FROM installments i WHERE i.booking_id = {t}.id"
+    " AND i.amount_paid < i.amount_due AND {t}.status NOT IN (" + _OWES_NOTHING + ")"
+    " ORDER BY i.due_date, i.sequence LIMIT 1)"
+)
+
+
+class NextDueAmountField(FieldSql):
+    """What the next line due still owes, as Money; null when nothing is owed."""
+
+    def render(
+        self,
+        compiler: Compiler,
+        scope: Scope,
+        parent: GraphQLObjectType,
+        field: GraphQLField,
+        details: FieldDetailsList,
+    ) -> str:
+        t, owed = scope["t"], compiler.alias()
+        amount = _NEXT_DUE.format(column="i.amount_due - i.amount_paid", t=t)
+        money = compiler.object(
+            object_type_of(field),
+            {"amount": f"{owed}.amount", "currency": f"{t}.currency"},
+            details,
+        )
+        return (
+            f"(SELECT CASE WHEN {owed}.amount IS NULL THEN NULL ELSE {money} END"
+            f" FROM (SELECT {amount} AS amount) {owed})"
+        )
+
+
 def _money(amount: str, currency: str = "{t}.currency") -> Inline:
     return Inline(amount=amount, currency=currency)
 
@@ -184,6 +220,8 @@ BOOKING: dict[str, FieldSql] = {
     "timeline": TimelineField(),
     "createdAt": Column("{t}.created_at"),
     "updatedAt": Column("{t}.updated_at"),
+    "nextDueDate": Column(_NEXT_DUE.format(column="i.due_date", t="{t}")),
+    "nextDueAmount": NextDueAmountField(),
 }
 
 TYPES: dict[str, dict[str, FieldSql]] = {
