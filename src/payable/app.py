@@ -29,6 +29,7 @@ from payable.db.engine import Database, asyncpg_dsn
 from payable.db.outage import RETRY_AFTER_SECONDS
 from payable.graphql import exchange as idempotent_http
 from payable.graphql.context import Context
+from payable.graphql.legacy_ws import LegacyWSHandler
 from payable.graphql.live_lane import LiveTransportWSHandler
 from payable.graphql.schema import schema
 from payable.idempotency import service as idempotency
@@ -55,6 +56,7 @@ log = structlog.get_logger("payable.app")
 
 class PayableGraphQL(GraphQL):
     graphql_transport_ws_handler_class = LiveTransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,
