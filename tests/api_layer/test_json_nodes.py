@@ -883,8 +883,7 @@ async def test_pages_listed_at_the_same_time_answer_the_same(
 
 
 async def _over_websocket(url: str, api: Api, document: str) -> dict[str, Any]:
-    """A query's answer sent over a websocket (graphql-transport-ws; the legacy protocol takes
-    subscriptions only)."""
+    """A query's answer sent over a websocket (graphql-transport-ws)."""
     async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {api.token}"}}
         await ws.send(json.dumps(init))
