@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,16 @@ class Position:
 
     created_at: datetime
     id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which bookings a page lists: the tenant's that match, up to ``first`` after ``after``."""
+
+    tenant_id: uuid.UUID
+    where: BookingFilter
+    first: int
+    after: Position | None
 
 
 def _details() -> tuple[type[SQLModel], ...]:
@@ -104,13 +114,7 @@ def _filtered(query, tenant_id: uuid.UUID, where: BookingFilter):
 
 
 async def page(
-    *,
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    where: BookingFilter,
-    first: int,
-    after: Position | None,
-    with_total: bool = False,
+    *, session: AsyncSession, page: Page, with_total: bool = False
 ) -> tuple[list[BookingView], bool, int | None]:
     """Up to ``first`` bookings after ``after``, newest first, whether more follow, and (with
     ``with_total``) how many match in all.
@@ -121,10 +125,35 @@ async def page(
     """
     details = _details()
     page_columns, shapes = _row_shape(details)
-    columns: list = [*page_columns]
+    query = _joined(select(*page_columns), details)
+    rows, has_next, total = await _page(session, query, page, with_total)
+    return _row_views(rows, shapes), has_next, total
+
+
+class PageKey(NamedTuple):
+    id: uuid.UUID
+    kind: str
+    created_at: datetime
+
+
+async def page_keys(
+    *, session: AsyncSession, page: Page, with_total: bool = False
+) -> tuple[list[PageKey], bool, int | None]:
+    """The same page as `page`, each booking only as its id, kind and creation time: for a
+    caller that reads the rest itself (a list rendered by PostgreSQL, `graphql/json_nodes`)."""
+    query = select(Booking.id, Booking.kind, Booking.created_at)
+    rows, has_next, total = await _page(session, query, page, with_total)
+    return [PageKey(row[0], row[1], row[2]) for row in rows], has_next, total
+
+
+async def _page(
+    session: AsyncSession, query: Any, page: Page, with_total: bool
+) -> tuple[Sequence[Any], bool, int | None]:
+    """The page's rows of ``query`` (newest first), whether more follow, and the total."""
+    tenant_id, where, first, after = page.tenant_id, page.where, page.first, page.after
     if with_total:
-        columns.append(_counted(tenant_id, where).scalar_subquery().label("total"))
-    query = _filtered(_joined(select(*columns), details), tenant_id, where)
+        query = query.add_columns(_counted(tenant_id, where).scalar_subquery().label("total"))
+    query = _filtered(query, tenant_id, where)
     if after is not None:
         query = query.where(
             or_(
@@ -135,8 +164,7 @@ async def page(
     query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(first + 1)
     rows = (await session.execute(query)).all()
     total = rows[0].total if with_total and rows else None
-    views = _row_views(rows, shapes)
-    return views[:first], len(views) > first, total
+    return rows[:first], len(rows) > first, total
 
 
 async def matching(

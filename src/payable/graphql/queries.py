@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -12,13 +12,12 @@ import strawberry
 from graphql import GraphQLError
 
 from payable.bookings import queries as bookings
-from payable.bookings.queries import BookingView
 from payable.core import ids
 from payable.core.errors import NotFound
 from payable.graphql import json_nodes, prefetch
 from payable.graphql.bookings import filter as booking_filter
 from payable.graphql.bookings.filter import BookingFilter
-from payable.graphql.context import Context, ctx
+from payable.graphql.context import ctx
 from payable.graphql.loaders import Loaders
 from payable.graphql.pagination import decode_cursor, encode_cursor, page_size
 from payable.graphql.types.booking import (
@@ -108,54 +107,56 @@ class BookingQueries:
             filter, kind=kind, status=status, payment_status=payment_status
         )
         session = context.read_session
+        with_total = prefetch.asks_for(info, "totalCount")
+        page = bookings.Page(tenant_id=tenant_id, where=where, first=size, after=position)
+        statement = json_nodes.statement_for(info, BOOKING_TYPES) if context.writes_orjson else None
+        if statement is not None:
+            keys, has_next, total = await bookings.page_keys(
+                session=session, page=page, with_total=with_total
+            )
+            nodes = await statement.render(
+                session=session,
+                ids=[key.id for key in keys],
+                tenant_id=tenant_id,
+                hidden_events=context.loaders.hidden_events,
+            )
+            if nodes is not None:
+                return _connection(session, page, keys, nodes, has_next, total)
         views, has_next, total = await bookings.page(
-            session=session,
-            tenant_id=tenant_id,
-            where=where,
-            first=size,
-            after=position,
-            with_total=prefetch.asks_for(info, "totalCount"),
+            session=session, page=page, with_total=with_total
         )
         loader = context.loaders.booking
         for view in views:  # later look-ups of these bookings (events, payments) need no query
             loader.prime(view.booking.id, view)
-        nodes = await _nodes(info, context, views)
-        edges = [
-            PayableBookingEdge(
-                node=node,
-                cursor=encode_cursor(v.booking.created_at.isoformat(), str(v.booking.id)),
-            )
-            for v, node in zip(views, nodes, strict=True)
-        ]
-        return PayableBookingConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-            total_count_loader=(
-                (lambda: bookings.count(session=session, tenant_id=tenant_id, where=where))
-                if total is None
-                else partial(_known, total)
-            ),
-        )
+        related = await prefetch.related(info, context.loaders, views)
+        nodes = [to_graphql(v, r) for v, r in zip(views, related, strict=True)]
+        keys = [v.booking for v in views]
+        return _connection(session, page, keys, nodes, has_next, total)
 
 
-async def _nodes(info: strawberry.Info, context: Context, views: list[BookingView]) -> list[Any]:
-    """Each booking's node: its JSON from PostgreSQL when the selection allows, else the
-    booking with its relations prefetched for the whole page."""
-    if context.writes_orjson:
-        rendered = await json_nodes.render(
-            info,
-            views,
-            session=context.read_session,
-            tenant_id=context.caller.tenant_id,
-            hidden_events=context.loaders.hidden_events,
-            booking_types=BOOKING_TYPES,
-        )
-        if rendered is not None:
-            return rendered
-    related = await prefetch.related(info, context.loaders, views)
-    return [to_graphql(v, r) for v, r in zip(views, related, strict=True)]
+def _connection(
+    session: Any,
+    page: bookings.Page,
+    keys: Sequence[Any],
+    nodes: Sequence[Any],
+    has_next: bool,
+    total: int | None,
+) -> PayableBookingConnection:
+    """The connection of a page: ``keys`` (each with the booking's id and creation time) give
+    the cursors; ``nodes`` are the bookings or their JSON."""
+    edges = [
+        PayableBookingEdge(node=node, cursor=encode_cursor(key.created_at.isoformat(), str(key.id)))
+        for key, node in zip(keys, nodes, strict=True)
+    ]
+    return PayableBookingConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        total_count_loader=(
+            (lambda: bookings.count(session=session, tenant_id=page.tenant_id, where=page.where))
+            if total is None
+            else partial(_known, total)
+        ),
+    )
 
 
 async def _known(total: int) -> int:

@@ -26,7 +26,6 @@ from graphql import GraphQLObjectType, GraphQLSchema
 from graphql.execution.collect_fields import FieldDetails, FieldDetailsList
 from graphql.execution.values import VariableValues
 
-from payable.bookings.queries import BookingView
 from payable.core import clock
 from payable.graphql.executor import ReadExecutor
 from payable.graphql.json_nodes import sql_values
@@ -42,48 +41,56 @@ _BOOKING = "b"
 _KEPT = 256  # compiled statements kept (per selection and variables)
 
 
-class _Compiled(NamedTuple):
-    schema: GraphQLSchema  # kept so that the key's ids stay theirs
+class Statement(NamedTuple):
+    """A selection's statement: each listed booking's node as JSON text."""
+
+    schema: GraphQLSchema  # kept so that the cache key's ids stay theirs
     operation: Any
-    statement: str | None  # None: the selection is not rendered in SQL
+    sql: str | None  # None: the selection is not rendered in SQL
     params: Params | None
 
+    async def render(
+        self,
+        *,
+        session: Any,
+        ids: Sequence[uuid.UUID],
+        tenant_id: uuid.UUID,
+        hidden_events: frozenset[str],
+    ) -> list[orjson.Fragment] | None:
+        """The nodes of these bookings, in their order; None if one is not there any more."""
+        assert self.sql is not None and self.params is not None
+        if not ids:
+            return []
+        now = clock.now()  # one moment for the whole page
+        arguments = self.params.values(
+            {
+                "tenant": tenant_id,
+                "ids": list(ids),
+                "now": now,
+                "today": clock.business_date(now),
+                "hidden": list(hidden_events),
+            }
+        )
+        nodes = {row[0]: row[1] for row in await session.fetch(self.sql, *arguments)}
+        if any(nodes.get(booking_id) is None for booking_id in ids):
+            JSON_NODE_PAGES.labels("fallback").inc()
+            return None
+        JSON_NODE_PAGES.labels("rendered").inc()
+        return [orjson.Fragment(nodes[booking_id]) for booking_id in ids]
 
-_compiled: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
+
+_compiled: OrderedDict[tuple[Any, ...], Statement] = OrderedDict()
 
 
-async def render(
-    info: strawberry.Info,
-    views: Sequence[BookingView],
-    *,
-    session: Any,
-    tenant_id: uuid.UUID,
-    hidden_events: frozenset[str],
-    booking_types: dict[str, type],
-) -> list[orjson.Fragment] | None:
-    """Each listed booking's node as JSON text, or None when the resolvers must answer."""
-    if not ENABLED or not views or not _passes_text(info):
+def statement_for(info: strawberry.Info, booking_types: dict[str, type]) -> Statement | None:
+    """The statement rendering this list's nodes, or None when the resolvers must answer."""
+    if not ENABLED or not _passes_text(info):
         return None
     compiled = _compiled_for(info, booking_types)
-    if compiled.statement is None or compiled.params is None:
+    if compiled.sql is None:
         JSON_NODE_PAGES.labels("fallback").inc()
         return None
-    now = clock.now()  # one moment for the whole page
-    arguments = compiled.params.values(
-        {
-            "tenant": tenant_id,
-            "ids": [view.booking.id for view in views],
-            "now": now,
-            "today": clock.business_date(now),
-            "hidden": list(hidden_events),
-        }
-    )
-    nodes = {row[0]: row[1] for row in await session.fetch(compiled.statement, *arguments)}
-    if any(nodes.get(view.booking.id) is None for view in views):
-        JSON_NODE_PAGES.labels("fallback").inc()  # a booking gone meanwhile
-        return None
-    JSON_NODE_PAGES.labels("rendered").inc()
-    return [orjson.Fragment(nodes[view.booking.id]) for view in views]
+    return compiled
 
 
 def _passes_text(info: strawberry.Info) -> bool:
@@ -92,7 +99,7 @@ def _passes_text(info: strawberry.Info) -> bool:
     return issubclass(strawberry_schema.execution_context_class, ReadExecutor)
 
 
-def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> _Compiled:
+def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> Statement:
     """The statement for this selection and these variables, compiled once."""
     raw = info._raw_info
     variables = raw.variable_values
@@ -112,7 +119,7 @@ def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> _Com
         statement, params = _statement(raw, variables, booking_types)
     except Unsupported:
         statement, params = None, None
-    compiled = _compiled[key] = _Compiled(raw.schema, raw.operation, statement, params)
+    compiled = _compiled[key] = Statement(raw.schema, raw.operation, statement, params)
     while len(_compiled) > _KEPT:
         _compiled.popitem(last=False)
     return compiled
