@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import orjson
 import strawberry
-from graphql import GraphQLSchema
+from graphql import FragmentSpreadNode, GraphQLSchema, Node, VariableNode
 from graphql.execution.values import VariableValues
 
 from payable.core import clock
@@ -95,17 +95,16 @@ def _passes_text(info: strawberry.Info) -> bool:
 
 
 def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> Statement:
-    """The statement for this selection and these variables, compiled once."""
+    """The statement for this selection and the values of the variables it uses, compiled
+    once (the list's own arguments, `after` included, do not change the nodes' statement)."""
     raw = info._raw_info
     variables = raw.variable_values
     if not isinstance(variables, VariableValues):
         variables = VariableValues(sources={}, coerced=variables)
-    key = (
-        id(raw.schema),
-        id(raw.operation),
-        id(raw.field_nodes[0]),
-        repr(sorted(variables.coerced.items())),
-    )
+    selection = (id(raw.schema), id(raw.operation), id(raw.field_nodes[0]))
+    used = _variables_used(raw, selection)
+    coerced = variables.coerced
+    key = (*selection, repr([(name, coerced.get(name)) for name in used]))
     found = _compiled.get(key)
     if found is not None and found.schema is raw.schema and found.operation is raw.operation:
         _compiled.move_to_end(key)
@@ -118,3 +117,44 @@ def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> Stat
     while len(_compiled) > _KEPT:
         _compiled.popitem(last=False)
     return compiled
+
+
+_used: OrderedDict[tuple[int, ...], tuple[Any, list[str]]] = OrderedDict()
+
+
+def _variables_used(raw: Any, selection: tuple[int, ...]) -> list[str]:
+    """The variables the list field's selection refers to (through fragments too), sorted."""
+    found = _used.get(selection)
+    if found is not None and found[0] is raw.operation:
+        return found[1]
+    names: set[str] = set()
+    fragments: set[str] = set()
+    pending = [node.selection_set for node in raw.field_nodes if node.selection_set]
+    while pending:
+        for node in _walk(pending.pop()):
+            if isinstance(node, VariableNode):
+                names.add(node.name.value)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in fragments:
+                fragments.add(node.name.value)
+                definition = raw.fragments.get(node.name.value)
+                if definition is not None:
+                    pending.append(definition.selection_set)
+    used = sorted(names)
+    _used[selection] = (raw.operation, used)
+    while len(_used) > _KEPT:
+        _used.popitem(last=False)
+    return used
+
+
+def _walk(root: Node) -> Iterator[Node]:
+    """Every AST node under ``root``."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(item for item in value if isinstance(item, Node))
