@@ -56,11 +56,19 @@ class BookingEvent(Node):
         return self.row.id
 
     @strawberry.field
-    async def booking(self, info: strawberry.Info) -> BookingRef:
+    def booking(self, info: strawberry.Info) -> BookingRef:
         from payable.graphql.types.booking import to_graphql
 
-        view = self.booking_view or await ctx(info).loaders.booking.load(self.row.booking_id)
-        return to_graphql(view)
+        # A live delivery carries its booking: answered at once, so a live event's result is
+        # complete in the step that executes it and its sharers never wait for it.
+        if self.booking_view is not None:
+            return to_graphql(self.booking_view)
+        return self._load_booking(info)  # type: ignore[return-value]
+
+    async def _load_booking(self, info: strawberry.Info) -> BookingRef:
+        from payable.graphql.types.booking import to_graphql
+
+        return to_graphql(await ctx(info).loaders.booking.load(self.row.booking_id))
 
     @strawberry.field(
         description="Why, in the words of the person who made the change. Staff only: null for"
