@@ -125,6 +125,27 @@ async def test_cost_is_computed_from_variables_and_reported(api: Api) -> None:
     assert body["extensions"]["cost"] == {"requested": 7 * (1 + 1 + 1 + 3 * 3), "maximum": 50_000}
 
 
+async def test_a_known_document_is_measured_again_for_other_variables(api: Api) -> None:
+    """What passed is remembered per document and variables: a document that passed is still
+    refused with variables that make it too costly, and its cost follows the variables."""
+    query = (
+        "query($n: Int, $t: Int) { bookings(first: $n) { edges { node {"
+        " a: timeline(first: $t) { edges { node { id } } }"
+        " b: timeline(first: $t) { edges { node { id } } } } } } }"
+    )
+    costs = []
+    for variables in ({"n": 7, "t": 3}, {"n": 7, "t": 3}, {"n": 100, "t": 100}, {"n": 2, "t": 3}):
+        body = (await _post(api, query, variables)).json()
+        costs.append(body.get("extensions", {}).get("cost", {}).get("requested"))
+        if variables["t"] == 100:
+            assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    # per booking: 1, and two timelines of 1 + 3 per event
+    assert costs == [7 * (1 + 2 * (1 + 3 * 3)), 7 * 21, None, 2 * 21]
+    # a literal that is unfit is refused each time, however often the same text comes
+    for _ in range(2):
+        await _refused(api, '{ bookings(after: "a\u0000b") { totalCount } }', "INVALID_TEXT")
+
+
 async def test_introspection_still_works(api: Api) -> None:
     from graphql import get_introspection_query
 

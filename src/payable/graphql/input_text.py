@@ -34,6 +34,12 @@ def problem(text: str, *, max_length: int) -> tuple[str, str] | None:
 
 def check(*, document: DocumentNode, variables: Mapping[str, Any] | None, max_length: int) -> None:
     """Refuse the request if any string in its variables or its document is unfit."""
+    check_variables(variables, max_length=max_length)
+    check_document(document, max_length=max_length)
+
+
+def check_variables(variables: Mapping[str, Any] | None, *, max_length: int) -> None:
+    """Refuse the request if any string in its variables (keys included) is unfit."""
     stack: list[tuple[str, Any]] = [
         (f"${name}", value) for name, value in (variables or {}).items()
     ]
@@ -47,6 +53,10 @@ def check(*, document: DocumentNode, variables: Mapping[str, Any] | None, max_le
                 stack.append((f"{where}.{key}", item))
         elif isinstance(value, list):
             stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+
+
+def check_document(document: DocumentNode, *, max_length: int) -> None:
+    """Refuse the request if any string literal in its document is unfit."""
     visit(document, _Literals(max_length))  # graphql-core's visit keeps its own stack
 
 

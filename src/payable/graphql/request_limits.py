@@ -8,7 +8,8 @@ graphql-core's own validation, some of whose rules grow faster than the document
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
@@ -38,6 +39,27 @@ def _note(context: object, **values: object) -> None:
         request.scope.setdefault("state", {}).update(values)
 
 
+# A document passes the same checks each time it comes (the same text, limits and variables):
+# what passed is remembered, so a client's known document costs a look-up. Refusals are not
+# kept; they are found again. Bounded: unique documents cannot grow memory without limit.
+_KEPT = 512
+_passed: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
+
+
+def _remembered(key: tuple[Any, ...], anchors: tuple[Any, ...], check: Callable[[], Any]) -> Any:
+    """``check()``'s result for ``key``, computed once; ``anchors`` are the objects whose ids
+    the key holds, kept with the result so that their ids stay theirs."""
+    found = _passed.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], anchors, strict=True)):
+        _passed.move_to_end(key)
+        return found[1]
+    result = check()
+    _passed[key] = (anchors, result)
+    while len(_passed) > _KEPT:
+        _passed.popitem(last=False)
+    return result
+
+
 class RequestLimits(SchemaExtension):
     def __init__(self) -> None:
         settings = get_settings()
@@ -47,24 +69,35 @@ class RequestLimits(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query is not None and context.graphql_document is None:
-            limits.scan(context.query, self.limits)
+        query = context.query
+        if query is not None and context.graphql_document is None:
+            _remembered(("scan", self.limits, query), (), lambda: limits.scan(query, self.limits))
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
-        self.cost = limits.measure(
-            schema=context.schema._schema,
-            document=context.graphql_document,
-            variables=context.variables,
-            limits=self.limits,
+        document, schema = context.graphql_document, context.schema._schema
+        assert document is not None
+        variables = context.variables
+        self.cost = _remembered(
+            (
+                "cost",
+                self.limits,
+                id(schema),
+                id(document),
+                repr(sorted((variables or {}).items())),
+            ),
+            (schema, document),
+            lambda: limits.measure(
+                schema=schema, document=document, variables=variables, limits=self.limits
+            ),
         )
         _note(context.context, operation=context.operation_name, cost=self.cost)
-        input_text.check(
-            document=context.graphql_document,
-            variables=context.variables,
-            max_length=self.max_text,
+        input_text.check_variables(variables, max_length=self.max_text)
+        _remembered(
+            ("text", self.max_text, id(document)),
+            (document,),
+            lambda: input_text.check_document(document, max_length=self.max_text),
         )
         yield
 
