@@ -131,6 +131,8 @@ async def page(
 
 
 class PageKey(NamedTuple):
+    """A listed booking as `page_keys` reads it: enough for its cursor and its kind."""
+
     id: uuid.UUID
     kind: str
     created_at: datetime
