@@ -8,13 +8,13 @@ graphql-core's own validation, some of whose rules grow faster than the document
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
 from payable.graphql import input_text, limits
+from payable.graphql.memo import Memo
 from payable.settings import Settings, get_settings
 
 
@@ -41,23 +41,8 @@ def _note(context: object, **values: object) -> None:
 
 # A document passes the same checks each time it comes (the same text, limits and variables):
 # what passed is remembered, so a client's known document costs a look-up. Refusals are not
-# kept; they are found again. Bounded: unique documents cannot grow memory without limit.
-_KEPT = 512
-_passed: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
-
-
-def _remembered(key: tuple[Any, ...], anchors: tuple[Any, ...], check: Callable[[], Any]) -> Any:
-    """``check()``'s result for ``key``, computed once; ``anchors`` are the objects whose ids
-    the key holds, kept with the result so that their ids stay theirs."""
-    found = _passed.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], anchors, strict=True)):
-        _passed.move_to_end(key)
-        return found[1]
-    result = check()
-    _passed[key] = (anchors, result)
-    while len(_passed) > _KEPT:
-        _passed.popitem(last=False)
-    return result
+# kept; they are found again.
+_passed: Memo[Any] = Memo(512)
 
 
 class RequestLimits(SchemaExtension):
@@ -71,7 +56,7 @@ class RequestLimits(SchemaExtension):
         context = self.execution_context
         query = context.query
         if query is not None and context.graphql_document is None:
-            _remembered(("scan", self.limits, query), (), lambda: limits.scan(query, self.limits))
+            _passed.get(("scan", self.limits, query), (), lambda: limits.scan(query, self.limits))
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -79,7 +64,7 @@ class RequestLimits(SchemaExtension):
         document, schema = context.graphql_document, context.schema._schema
         assert document is not None
         variables = context.variables
-        self.cost = _remembered(
+        self.cost = _passed.get(
             (
                 "cost",
                 self.limits,
@@ -94,7 +79,7 @@ class RequestLimits(SchemaExtension):
         )
         _note(context.context, operation=context.operation_name, cost=self.cost)
         input_text.check_variables(variables, max_length=self.max_text)
-        _remembered(
+        _passed.get(
             ("text", self.max_text, id(document)),
             (document,),
             lambda: input_text.check_document(document, max_length=self.max_text),

@@ -16,19 +16,19 @@ Only transports that write answers with orjson (HTTP and the websocket, `app.py`
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import orjson
 import strawberry
-from graphql import FragmentSpreadNode, GraphQLSchema, Node, VariableNode
+from graphql import FragmentSpreadNode, VariableNode, Visitor, visit
 from graphql.execution.values import VariableValues
 
 from payable.core import clock
 from payable.graphql.executor import ReadExecutor
 from payable.graphql.json_nodes import page
 from payable.graphql.json_nodes.compiler import Params, Unsupported
+from payable.graphql.memo import Memo
 from payable.metrics.families import JSON_NODE_PAGES
 
 ENABLED = True  # tests compare both paths by turning it off
@@ -39,8 +39,6 @@ _KEPT = 256  # compiled statements kept (per selection and variables)
 class Statement(NamedTuple):
     """A selection's statement: each listed booking's node as JSON text."""
 
-    schema: GraphQLSchema  # kept so that the cache key's ids stay theirs
-    operation: Any
     sql: str | None  # None: the selection is not rendered in SQL
     params: Params | None
 
@@ -74,7 +72,8 @@ class Statement(NamedTuple):
         return [orjson.Fragment(nodes[booking_id]) for booking_id in ids]
 
 
-_compiled: OrderedDict[tuple[Any, ...], Statement] = OrderedDict()
+_compiled: Memo[Statement] = Memo(_KEPT)
+_used: Memo[list[str]] = Memo(_KEPT)  # the variables a list field's selection refers to
 
 
 def statement_for(info: strawberry.Info, booking_types: dict[str, type]) -> Statement | None:
@@ -102,59 +101,44 @@ def _compiled_for(info: strawberry.Info, booking_types: dict[str, type]) -> Stat
     if not isinstance(variables, VariableValues):
         variables = VariableValues(sources={}, coerced=variables)
     selection = (id(raw.schema), id(raw.operation), id(raw.field_nodes[0]))
-    used = _variables_used(raw, selection)
+    anchors = (raw.schema, raw.operation)
+    used = _used.get(selection, anchors, lambda: _variables_used(raw))
     coerced = variables.coerced
     key = (*selection, repr([(name, coerced.get(name)) for name in used]))
-    found = _compiled.get(key)
-    if found is not None and found.schema is raw.schema and found.operation is raw.operation:
-        _compiled.move_to_end(key)
-        return found
-    try:
-        statement, params = page.statement(raw, variables, booking_types)
-    except Unsupported:
-        statement, params = None, None
-    compiled = _compiled[key] = Statement(raw.schema, raw.operation, statement, params)
-    while len(_compiled) > _KEPT:
-        _compiled.popitem(last=False)
-    return compiled
+
+    def compile_statement() -> Statement:
+        try:
+            return Statement(*page.statement(raw, variables, booking_types))
+        except Unsupported:
+            return Statement(None, None)
+
+    return _compiled.get(key, anchors, compile_statement)
 
 
-_used: OrderedDict[tuple[int, ...], tuple[Any, list[str]]] = OrderedDict()
-
-
-def _variables_used(raw: Any, selection: tuple[int, ...]) -> list[str]:
+def _variables_used(raw: Any) -> list[str]:
     """The variables the list field's selection refers to (through fragments too), sorted."""
-    found = _used.get(selection)
-    if found is not None and found[0] is raw.operation:
-        return found[1]
-    names: set[str] = set()
-    fragments: set[str] = set()
+    found, followed = _References(), set()
     pending = [node.selection_set for node in raw.field_nodes if node.selection_set]
     while pending:
-        for node in _walk(pending.pop()):
-            if isinstance(node, VariableNode):
-                names.add(node.name.value)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in fragments:
-                fragments.add(node.name.value)
-                definition = raw.fragments.get(node.name.value)
-                if definition is not None:
-                    pending.append(definition.selection_set)
-    used = sorted(names)
-    _used[selection] = (raw.operation, used)
-    while len(_used) > _KEPT:
-        _used.popitem(last=False)
-    return used
+        visit(pending.pop(), found)
+        for name in found.fragments - followed:
+            followed.add(name)
+            definition = raw.fragments.get(name)
+            if definition is not None:
+                pending.append(definition.selection_set)
+    return sorted(found.variables)
 
 
-def _walk(root: Node) -> Iterator[Node]:
-    """Every AST node under ``root``."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        for key in node.keys:
-            value = getattr(node, key, None)
-            if isinstance(value, Node):
-                stack.append(value)
-            elif isinstance(value, tuple | list):
-                stack.extend(item for item in value if isinstance(item, Node))
+class _References(Visitor):
+    """The variables and fragments a selection set names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.variables: set[str] = set()
+        self.fragments: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        self.variables.add(node.name.value)
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.fragments.add(node.name.value)

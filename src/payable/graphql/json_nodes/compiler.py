@@ -19,6 +19,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     get_named_type,
+    get_nullable_type,
     is_list_type,
 )
 from graphql.execution.collect_fields import (
@@ -146,9 +147,7 @@ class Compiler:
 
 
 def printed(expression: str, field: GraphQLField) -> str:
-    if is_list_type(field.type) or (
-        hasattr(field.type, "of_type") and is_list_type(field.type.of_type)
-    ):
+    if is_list_type(get_nullable_type(field.type)):
         raise Unsupported("a list of scalars")
     value = sql_values.printed(expression, get_named_type(field.type))
     if value is None:

@@ -113,12 +113,10 @@ class Related(FieldSql):
         inner = {"t": alias, **joined}
         value = compiler.object(object_type_of(field), inner, details)
         source, where = self.source.format_map(names), self.where.format_map(names)
-        order = self.order.format_map(names)
+        ordered = f" ORDER BY {self.order.format_map(names)}" if self.order else ""
         if self.many:
-            ordered = f" ORDER BY {order}" if order else ""
             return (
                 f"(SELECT coalesce(json_agg({value}{ordered}), '[]'::json)"
                 f" FROM {source} WHERE {where})"
             )
-        ordered = f" ORDER BY {order}" if order else ""
         return f"(SELECT {value} FROM {source} WHERE {where}{ordered} LIMIT 1)"

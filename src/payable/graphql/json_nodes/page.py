@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 from graphql.execution.collect_fields import FieldDetails, FieldDetailsList
 from graphql.execution.values import VariableValues
 
 from payable.graphql.json_nodes import sql_values
 from payable.graphql.json_nodes.catalogue import BOOKING, TYPES
 from payable.graphql.json_nodes.compiler import Compiler, FieldSql, Params, Unsupported
-from payable.graphql.json_nodes.fields import Column
+from payable.graphql.json_nodes.fields import Column, object_type_of
 from payable.verticals import registry
 
 _BOOKING = "b"
@@ -66,17 +66,13 @@ def _kinds(schema: GraphQLSchema, booking_types: dict[str, type]) -> list[str]:
 
 def _node_details(compiler: Compiler, raw: Any) -> FieldDetailsList:
     """The selection under `edges { node }`: one of each, or the resolvers answer."""
-    connection = raw.return_type
-    while not isinstance(connection, GraphQLObjectType):
-        connection = connection.of_type
+    connection = get_named_type(raw.return_type)
     found: list[FieldDetailsList] = []
     grouped = compiler.collect(connection, [FieldDetails(node, None) for node in raw.field_nodes])
     for edges_details in grouped.values():
         if edges_details[0].node.name.value != "edges":
             continue
-        edge = connection.fields["edges"].type
-        while not isinstance(edge, GraphQLObjectType):
-            edge = edge.of_type
+        edge = object_type_of(connection.fields["edges"])
         for node_details in compiler.collect(edge, edges_details).values():
             if node_details[0].node.name.value == "node":
                 found.append(node_details)
